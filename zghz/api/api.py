@@ -1,0 +1,13 @@
+from django.http import HttpRequest
+from ninja import NinjaAPI
+
+api = NinjaAPI(title="职工互助保障管理系统 API", version="1.0.0", urls_namespace="api")
+
+
+@api.get("/health", auth=None, summary="健康检查")
+def health(request: HttpRequest) -> dict[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"status": "ok"}

@@ -1,0 +1,26 @@
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from zghz.audit.models import AuditEntry
+
+
+class Command(BaseCommand):
+    help = "删除早于保留期（至少 6 个月）的审计日志"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--days", type=int, default=365, help="保留天数，不少于 183")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        days = max(opts["days"], 183)
+        cutoff = timezone.now() - timedelta(days=days)
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL zghz.audit_prune = 'on'")
+            # Bypasses the model's delete() guard on purpose: this is the one sanctioned path.
+            deleted = AuditEntry.objects.filter(at__lt=cutoff)._raw_delete(AuditEntry.objects.db)
+        self.stdout.write(f"已删除 {deleted} 条 {days} 天前的审计日志")

@@ -1,0 +1,39 @@
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """One row per security-relevant event. Append-only: never updated, never deleted by the app.
+
+    On PostgreSQL a trigger refuses UPDATE and DELETE too, so not even a bug can rewrite history.
+    Rows are kept at least 6 months (`prune_audit` deletes only older rows, through the trigger's
+    one sanctioned path).
+    """
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor_kind = models.CharField(_("人员类型"), max_length=16, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_label = models.CharField(_("操作人"), max_length=64, blank=True)
+    unit_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    unit_name = models.CharField(_("单位"), max_length=128, blank=True)
+    ip = models.CharField(_("IP"), max_length=64, blank=True)
+    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
+    object_id = models.CharField(_("对象"), max_length=64, blank=True)
+    result = models.CharField(_("结果"), max_length=16, default="ok")
+    detail: Any = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = _("审计日志")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("audit entries are append-only")

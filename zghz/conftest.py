@@ -1,0 +1,124 @@
+"""Personas shared by every test (like healthchecks' alice/bob/charlie):
+
+- anonymous: nobody logged in
+- unit_a / unit_b: two approved units with their own handlers (unit_b is the "other unit" for IDOR)
+- member: an insured person with a member account
+- one staff account per role, and `outsider`, a handler whose unit is not approved
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from zghz.accounts.models import User
+from zghz.accounts.roles import ADMIN, BUSINESS_REVIEW, CLERK, DISTRICT, FINANCE, REPORT_REVIEW
+from zghz.accounts.services import phone_account
+from zghz.core.crypto import blind_index
+from zghz.core.idcard import birth_date, id_check_digit
+from zghz.members.models import Person
+from zghz.units.models import District, Unit
+
+PASSWORD = "Test-password-2026"
+
+
+def make_id(first17: str) -> str:
+    return first17 + id_check_digit(first17)
+
+
+def credit_code(seed: int) -> str:
+    from zghz.core.idcard import _CREDIT_ALPHABET, _CREDIT_VALUE, _CREDIT_WEIGHTS
+
+    body = f"9132020{seed:010d}"[:17]
+    total = sum(w * _CREDIT_VALUE[c] for w, c in zip(_CREDIT_WEIGHTS, body))
+    return body + _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def make_unit(n: int, *, status: str = Unit.Status.APPROVED, phone: str | None = None,
+              district: str = "滨湖区") -> Unit:
+    handler = phone_account(kind=User.Kind.HANDLER, phone=phone or f"1380000{n:04d}")
+    hid = make_id("32021119850312" + f"{n % 1000:03d}")
+    return Unit.objects.create(
+        credit_code=credit_code(n), name=f"测试单位{n}工会", handler=handler, status=status,
+        district=District.objects.get(name=district), medical_code="32020001", handler_name="李经办",
+        handler_id_number=hid, handler_id_hash=blind_index(hid, purpose="id"),
+    )
+
+
+def make_staff(username: str, *roles: str, district: str | None = None) -> User:
+    user = User.objects.create_user(username, PASSWORD, kind=User.Kind.STAFF, full_name=username,
+                                    district=District.objects.get(name=district) if district else None)
+    user.groups.set(Group.objects.filter(name__in=roles))
+    return user
+
+
+@dataclass
+class Personas:
+    unit_a: Unit
+    unit_b: Unit
+    outsider: Unit
+    member: Person
+    clerk: User
+    business: User
+    report: User
+    finance: User
+    district: User
+    admin: User
+
+    @property
+    def staff(self) -> dict[str, User]:
+        return {"clerk": self.clerk, "business": self.business, "report": self.report, "finance": self.finance,
+                "district": self.district, "admin": self.admin}
+
+
+@pytest.fixture
+def personas(db: Any) -> Personas:
+    member_id = make_id("32020219900101123")
+    member_user = phone_account(kind=User.Kind.MEMBER, phone="13900000001")
+    member = Person.objects.create(
+        name="张伟", id_number=member_id, id_hash=blind_index(member_id, purpose="id"),
+        birth_date=birth_date(member_id), phone="13900000001", phone_hash=blind_index("13900000001", purpose="phone"),
+        bank_card="6228480402564890018", bank_name="无锡农村商业银行", account=member_user,
+    )
+    return Personas(
+        unit_a=make_unit(1), unit_b=make_unit(2, district="梁溪区"),
+        outsider=make_unit(3, status=Unit.Status.DRAFT), member=member,
+        clerk=make_staff("clerk", CLERK), business=make_staff("business", BUSINESS_REVIEW),
+        report=make_staff("report", REPORT_REVIEW), finance=make_staff("finance", FINANCE),
+        district=make_staff("district", DISTRICT, district="梁溪区"), admin=make_staff("admin", ADMIN),
+    )
+
+
+def login_handler(client: Client, unit: Unit) -> Client:
+    client.force_login(unit.handler, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session["unit_id"] = unit.pk
+    session.save()
+    return client
+
+
+def login_staff(client: Client, user: User) -> Client:
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _required_services(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """ZGHZ_TEST_REQUIRE=postgresql,redis makes the run fail at once when those are not what it runs on."""
+    required = {s.strip() for s in os.environ.get("ZGHZ_TEST_REQUIRE", "").split(",") if s.strip()}
+    if "postgresql" in required:
+        from django.db import connection
+
+        assert connection.vendor == "postgresql", "ZGHZ_TEST_REQUIRE asks for PostgreSQL but DATABASE_URL is not it"
+        with django_db_blocker.unblock():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+    if "redis" in required:
+        from django.conf import settings
+        from redis import Redis
+
+        assert settings.REDIS_URL, "ZGHZ_TEST_REQUIRE asks for Redis but REDIS_URL is empty"
+        assert Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()

@@ -1,0 +1,85 @@
+"""Encryption at rest for personal data (ID numbers, bank cards, phones, medical files).
+
+Values are sealed with AES-256-GCM under a key that lives outside the database (FIELD_ENCRYPTION_KEY).
+Look-ups and uniqueness use a keyed hash (blind index): HMAC-SHA256 under a second key derived from the
+same secret, so a database dump reveals neither the numbers nor a dictionary-attackable plain hash.
+
+FIELD_ENCRYPTION_KEY may hold several comma-separated secrets: the first encrypts, all decrypt, which
+lets operators rotate keys without downtime. The blind index always uses the first secret's index key,
+so rotating it means re-indexing (a management command's job, not a request's).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+_PREFIX = "v1"
+
+
+def _derive(secret: str, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"zghz-field-keys", info=info).derive(
+        secret.encode()
+    )
+
+
+class _Keys:
+    def __init__(self, raw: str):
+        secrets = [s.strip() for s in raw.split(",") if s.strip()]
+        if not secrets:
+            raise ValueError("FIELD_ENCRYPTION_KEY is empty")
+        self.ciphers: dict[str, AESGCM] = {}
+        self.current_id = ""
+        for i, secret in enumerate(secrets):
+            key = _derive(secret, b"encrypt")
+            key_id = hashlib.sha256(key).hexdigest()[:8]
+            self.ciphers[key_id] = AESGCM(key)
+            if i == 0:
+                self.current_id = key_id
+                self.index_key = _derive(secret, b"blind-index")
+
+
+@lru_cache(maxsize=4)
+def _keys(raw: str) -> _Keys:
+    return _Keys(raw)
+
+
+def keys() -> _Keys:
+    return _keys(settings.FIELD_ENCRYPTION_KEY)
+
+
+def encrypt_bytes(data: bytes, *, aad: bytes = b"") -> bytes:
+    k = keys()
+    nonce = os.urandom(12)
+    return k.current_id.encode() + nonce + k.ciphers[k.current_id].encrypt(nonce, data, aad)
+
+
+def decrypt_bytes(blob: bytes, *, aad: bytes = b"") -> bytes:
+    k = keys()
+    key_id, nonce, body = blob[:8].decode(), blob[8:20], blob[20:]
+    return k.ciphers[key_id].decrypt(nonce, body, aad)
+
+
+def encrypt_str(value: str) -> str:
+    return _PREFIX + ":" + base64.urlsafe_b64encode(encrypt_bytes(value.encode())).decode()
+
+
+def decrypt_str(token: str) -> str:
+    prefix, _, body = token.partition(":")
+    if prefix != _PREFIX:
+        raise ValueError("unknown ciphertext format")
+    return decrypt_bytes(base64.urlsafe_b64decode(body)).decode()
+
+
+def blind_index(value: str, *, purpose: str) -> str:
+    """Keyed hash of a normalised value; `purpose` separates namespaces (an ID never equals a phone)."""
+    msg = purpose.encode() + b"\x00" + value.encode()
+    return hmac.new(keys().index_key, msg, hashlib.sha256).hexdigest()

@@ -1,0 +1,19 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from zghz.demo.data import load_demo
+
+
+class Command(BaseCommand):
+    help = "载入演示数据和演示账户（仅演示模式；重复运行无副作用）"
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("生产环境不创建演示账户")
+        accounts = load_demo()
+        self.stdout.write("演示账户：")
+        for who, login, secret in accounts:
+            self.stdout.write(f"  {who:<28} {login:<14} {secret}")
+        self.stdout.write(f"单位门户 / 会员 H5 /m/ / 后台 /staff/login/；短信发件箱：{settings.SMS_OUTBOX_PATH}")

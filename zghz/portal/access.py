@@ -1,0 +1,34 @@
+"""How the unit portal knows who is acting for which unit. Every unit-scoped view goes through here."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from zghz.accounts.models import User
+from zghz.units.models import Unit
+from zghz.units.selectors import unit_for_handler
+
+SESSION_UNIT = "unit_id"
+
+
+def is_handler(request: HttpRequest) -> bool:
+    return bool(request.user.is_authenticated and request.user.kind == User.Kind.HANDLER)
+
+
+def handler_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Require a logged-in handler with a chosen unit; passes `unit` (fetched by the checked getter)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_handler(request):
+            return redirect("portal:login")
+        if request.session.get(SESSION_UNIT) is None:
+            return redirect("portal:choose_unit")
+        unit: Unit = unit_for_handler(request.user, request.session.get(SESSION_UNIT))  # type: ignore[arg-type]
+        request.unit = unit  # type: ignore[attr-defined]
+        return view(request, *args, unit=unit, **kwargs)
+
+    return wrapper

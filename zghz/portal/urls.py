@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("register/", views.register_view, name="register"),
+    path("sms/code/", views.sms_code, name="sms_code"),
+    path("choose-unit/", views.choose_unit, name="choose_unit"),
+    path("logout/", views.logout_view, name="logout"),
+    path("unit/", views.profile, name="profile"),
+    path("unit/pledge/open/", views.pledge_open, name="pledge_open"),
+    path("unit/pledge/confirm/", views.pledge_confirm, name="pledge_confirm"),
+    path("unit/certificate/", views.certificate, name="certificate"),
+    path("apply/", views.coming_soon, {"nav": "apply", "title": "参保申请"}, name="apply"),
+    path("records/", views.coming_soon, {"nav": "records", "title": "参保记录"}, name="records"),
+    path("claims/", views.coming_soon, {"nav": "claims", "title": "理赔分析"}, name="claims"),
+    path("manage/", views.coming_soon, {"nav": "manage", "title": "参保管理"}, name="manage"),
+]

@@ -1,0 +1,257 @@
+"""Settings for every deployment.
+
+With no environment variables the system runs in its embedded demo mode: SQLite under var/, tasks run
+inline, SMS are appended to var/sms-outbox.jsonl. Production differs only by environment variables,
+all documented in .env.example.
+"""
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("ZGHZ_VAR_DIR", str(BASE_DIR / "var")))
+
+# "demo" (default: embedded, demo data allowed) or "production" (every secret must come from env).
+MODE = env_str("ZGHZ_MODE", "demo")
+if MODE not in {"demo", "production"}:
+    raise ImproperlyConfigured(f"ZGHZ_MODE must be demo or production, not {MODE!r}")
+PRODUCTION = MODE == "production"
+
+
+def _secret(name: str, demo_file: str) -> str:
+    """A secret from env; in demo mode generated once into var/ so restarts keep working."""
+    value = env_str(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set in production")
+    import secrets
+
+    path = VAR_DIR / demo_file
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret("SECRET_KEY", "secret.key")
+# Field encryption key for ID numbers, bank cards and phones: kept outside the database.
+FIELD_ENCRYPTION_KEY = _secret("FIELD_ENCRYPTION_KEY", "field.key")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    # domain apps: they own the rules
+    "zghz.core",
+    "zghz.audit",
+    "zghz.accounts",
+    "zghz.files",
+    "zghz.sms",
+    "zghz.units",
+    "zghz.plans",
+    "zghz.members",
+    "zghz.demo",
+    # portals: views, forms, urls and templates only
+    "zghz.portal",
+    "zghz.backoffice",
+    "zghz.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "zghz.core.middleware.RequestContextMiddleware",
+    "zghz.accounts.middleware.StaffIdleTimeoutMiddleware",
+]
+
+ROOT_URLCONF = "zghz.urls"
+WSGI_APPLICATION = "zghz.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "portal:login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "zghz" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict[str, object]:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        name = unquote(parts.path[1:] if parts.path.startswith("//") else parts.path.lstrip("/"))
+        if parts.path.startswith("//"):
+            name = "/" + name.lstrip("/")
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name or str(VAR_DIR / "db.sqlite3")}
+    if parts.scheme in {"postgres", "postgresql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+            "CONN_HEALTH_CHECKS": True,
+        }
+    raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported (postgres or sqlite)")
+
+
+DATABASE_URL = env_str("DATABASE_URL")
+if PRODUCTION and not DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_URL must be set in production")
+DATABASES = {
+    "default": _database(DATABASE_URL)
+    if DATABASE_URL
+    else {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(VAR_DIR / "db.sqlite3"),
+        # WAL and a busy timeout let the demo server and a background export share the file.
+        "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# Celery: with no broker configured, tasks run inline so `make run` needs nothing else.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "zghz" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Outside production WhiteNoise serves straight from the app folders, so `make run` needs no collectstatic.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+STATICFILES_DIRS = [BASE_DIR / "zghz" / "static"]
+
+# Uploaded documents live outside the web root and are served only through authorised views.
+S3_BUCKET = env_str("S3_BUCKET")
+STORAGES: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+    "private": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "access_key": env_str("S3_ACCESS_KEY"),
+            "secret_key": env_str("S3_SECRET_KEY"),
+            "region_name": env_str("S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if S3_BUCKET
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "private"), "base_url": None},
+    },
+}
+MEDIA_ROOT = str(VAR_DIR / "media")
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# SMS: "outbox" appends JSON lines to a local file; "http" posts to the SMS gateway.
+SMS_BACKEND = env_str("SMS_BACKEND", "outbox")
+if SMS_BACKEND not in {"outbox", "http"}:
+    raise ImproperlyConfigured("SMS_BACKEND must be outbox or http")
+SMS_OUTBOX_PATH = env_str("SMS_OUTBOX_PATH", str(VAR_DIR / "sms-outbox.jsonl"))
+SMS_HTTP_URL = env_str("SMS_HTTP_URL")
+SMS_HTTP_KEY_ID = env_str("SMS_HTTP_KEY_ID")
+SMS_HTTP_SECRET = env_str("SMS_HTTP_SECRET")
+SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 5)
+SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "无锡市职工互助互济会")
+if SMS_BACKEND == "http" and not (SMS_HTTP_URL and SMS_HTTP_SECRET):
+    raise ImproperlyConfigured("SMS_HTTP_URL and SMS_HTTP_SECRET are needed for SMS_BACKEND=http")
+
+# Staff second factor: on unless explicitly switched off (demo and tests only).
+STAFF_TOTP_REQUIRED = env_bool("STAFF_TOTP_REQUIRED", True)
+if PRODUCTION and not STAFF_TOTP_REQUIRED:
+    raise ImproperlyConfigured("STAFF_TOTP_REQUIRED cannot be switched off in production")
+STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 30 * 60)
+STAFF_MAX_FAILED_LOGINS = 5
+STAFF_LOCK_SECONDS = 15 * 60
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+# Number of reverse proxies in front of the app whose X-Forwarded-For we trust for client IPs.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

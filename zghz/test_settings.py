@@ -1,0 +1,18 @@
+"""Fast settings for the test suite: same apps and rules, cheaper hashing, TOTP off unless a test asks."""
+
+import os
+
+os.environ.setdefault("STAFF_TOTP_REQUIRED", "false")
+
+from .settings import *  # noqa: E402,F401,F403
+from .settings import VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SMS_OUTBOX_PATH = str(VAR_DIR / "test-sms-outbox.jsonl")
+STORAGES["private"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(VAR_DIR / "test-private")},
+}
+# Tests run tasks inline even when REDIS_URL is set (it then backs the cache); the worker test starts
+# a real Celery worker explicitly.
+CELERY_TASK_ALWAYS_EAGER = True

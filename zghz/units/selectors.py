@@ -1,0 +1,58 @@
+"""Reads, and the one permission-checked getter per entity (a foreign unit answers 404)."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from zghz.accounts.models import User
+
+from .models import District, Unit
+
+
+def units_of_handler(user: User) -> QuerySet[Unit]:
+    if not user.is_authenticated or user.kind != User.Kind.HANDLER:
+        return Unit.objects.none()
+    return Unit.objects.filter(handler=user).order_by("name")
+
+
+def unit_for_handler(user: User, unit_id: int | None) -> Unit:
+    """The unit a logged-in handler is acting for; anything else is 404."""
+    if unit_id is None:
+        raise Http404
+    unit = units_of_handler(user).select_related("district", "certificate").filter(pk=unit_id).first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def units_visible_to_staff(user: User) -> QuerySet[Unit]:
+    """All units for city-wide roles; a 区局 account sees its own district only."""
+    if not user.is_authenticated or user.kind != User.Kind.STAFF or not user.has_perm("accounts.view_backoffice"):
+        return Unit.objects.none()
+    qs = Unit.objects.select_related("district")
+    if user.has_perm("accounts.view_all_districts"):
+        return qs
+    if user.district_id is None:
+        return Unit.objects.none()
+    return qs.filter(district_id=user.district_id)
+
+
+def unit_for_staff(user: User, unit_id: int) -> Unit:
+    unit = units_visible_to_staff(user).select_related("certificate").filter(pk=unit_id).first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def unit_search(user: User, *, status: str = "", q: str = "", district_id: int | None = None) -> QuerySet[Unit]:
+    qs = units_visible_to_staff(user)
+    if status:
+        qs = qs.filter(status=status)
+    if district_id:
+        qs = qs.filter(district_id=district_id)
+    if q:
+        qs = qs.filter(name__icontains=q) | qs.filter(credit_code=q.strip().upper())
+    return qs.order_by("-submitted_at", "-id")
+
+
+def active_districts() -> QuerySet[District]:
+    return District.objects.filter(is_active=True)
