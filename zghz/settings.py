@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "zghz.units",
     "zghz.plans",
     "zghz.members",
+    "zghz.enrolment",
+    "zghz.coverage",
     "zghz.demo",
     # portals: views, forms, urls and templates only
     "zghz.portal",

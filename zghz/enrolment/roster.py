@@ -156,17 +156,23 @@ _CJK_CHAR = re.compile(f"[{_CJK_RANGES}]")
 _NAME_RE = re.compile(f"[{_CJK_RANGES}]+(?:{_DOT}[{_CJK_RANGES}]+)*")
 
 
+# Characters normalise_text changes; searched first because most cells (Chinese names, bank names)
+# have none and the search is cheaper than a translate.
+_FOLD_RE = re.compile("[\uff01-\uff5e\u3000\u200b\u200c\u200d\u2060\ufeff]")
+_DOT_VARIANT_RE = re.compile("[" + re.escape("".join(sorted(_DOT_VARIANTS - {_DOT}))) + "]")
+
+
 def normalise_text(s: str) -> str:
     """Trim, full-width -> half-width (ASCII range and ideographic space), drop zero-width characters."""
-    if s.isascii():
-        return s.strip()
-    return s.translate(_TEXT_TABLE).strip()
+    if not s.isascii() and _FOLD_RE.search(s):
+        s = s.translate(_TEXT_TABLE)
+    return s.strip()
 
 
 def normalise_name(s: str) -> str:
     """normalise_text plus middle-dot variants -> U+00B7 when they sit between Chinese characters."""
     s = normalise_text(s)
-    if s.isascii() or _DOT_VARIANTS.isdisjoint(s):
+    if s.isascii() or not _DOT_VARIANT_RE.search(s):
         return s
     chars = list(s)
     cjk = _CJK_CHAR.match

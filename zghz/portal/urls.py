@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -14,8 +14,7 @@ urlpatterns = [
     path("unit/pledge/open/", views.pledge_open, name="pledge_open"),
     path("unit/pledge/confirm/", views.pledge_confirm, name="pledge_confirm"),
     path("unit/certificate/", views.certificate, name="certificate"),
-    path("apply/", views.coming_soon, {"nav": "apply", "title": "参保申请"}, name="apply"),
-    path("records/", views.coming_soon, {"nav": "records", "title": "参保记录"}, name="records"),
     path("claims/", views.coming_soon, {"nav": "claims", "title": "理赔分析"}, name="claims"),
     path("manage/", views.coming_soon, {"nav": "manage", "title": "参保管理"}, name="manage"),
+    path("", include("zghz.portal.enrolment_urls")),
 ]

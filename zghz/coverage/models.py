@@ -1,0 +1,40 @@
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Coverage(models.Model):
+    """One person's cover under one plan for one term (参保记录).
+
+    One person has at most one coverage per plan at any date: on PostgreSQL an exclusion constraint over
+    the date range enforces it (migration 0002); everywhere the services check it inside the transaction.
+    """
+
+    person = models.ForeignKey("members.Person", verbose_name=_("参保人员"), on_delete=models.PROTECT,
+                               related_name="coverages")
+    plan = models.ForeignKey("plans.Plan", verbose_name=_("参保项目"), on_delete=models.PROTECT, related_name="+")
+    plan_year = models.ForeignKey("plans.PlanYear", on_delete=models.PROTECT, related_name="coverages")
+    unit = models.ForeignKey("units.Unit", verbose_name=_("参保单位"), on_delete=models.PROTECT,
+                             related_name="coverages")
+    work_order = models.ForeignKey("enrolment.WorkOrder", verbose_name=_("工单编号"), on_delete=models.PROTECT,
+                                   related_name="coverages")
+    start_date = models.DateField(_("保障开始日期"))
+    end_date = models.DateField(_("保障结束日期"), db_index=True)
+    # Illness benefits start after the waiting period; accident cover starts at once.
+    waiting_until = models.DateField(_("等待期截止日期"))
+    premium = models.DecimalField(_("参保金额"), max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        verbose_name = _("参保记录")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "plan", "start_date"], name="coverage_unique_start"),
+            models.CheckConstraint(condition=models.Q(end_date__gte=models.F("start_date")),
+                                   name="coverage_end_after_start"),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "start_date"]),
+            models.Index(fields=["person", "plan", "end_date"]),
+        ]
