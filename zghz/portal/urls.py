@@ -17,4 +17,5 @@ urlpatterns = [
     path("claims/", views.coming_soon, {"nav": "claims", "title": "理赔分析"}, name="claims"),
     path("manage/", views.coming_soon, {"nav": "manage", "title": "参保管理"}, name="manage"),
     path("", include("zghz.portal.enrolment_urls")),
+    path("", include("zghz.portal.coverage_urls")),
 ]
