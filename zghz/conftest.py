@@ -122,3 +122,18 @@ def _required_services(django_db_setup: Any, django_db_blocker: Any) -> None:
 
         assert settings.REDIS_URL, "ZGHZ_TEST_REQUIRE asks for Redis but REDIS_URL is empty"
         assert Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+
+
+@pytest.fixture
+def outbox(tmp_path: Any, settings: Any, transactional_db: Any) -> Any:
+    """A fresh SMS outbox file; SMS reach it after commit (tasks inline), so these tests really commit."""
+    settings.SMS_OUTBOX_PATH = str(tmp_path / "sms-outbox.jsonl")
+    return tmp_path / "sms-outbox.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _private_storage(tmp_path_factory: Any, settings: Any) -> None:
+    settings.STORAGES = {**settings.STORAGES, "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path_factory.getbasetemp() / "private")},
+    }}

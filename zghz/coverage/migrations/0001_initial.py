@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('members', '0001_initial'),
         ('plans', '0001_initial'),
-        ('units', '0002_default_districts'),
+        ('units', '0001_initial'),
     ]
 
     operations = [

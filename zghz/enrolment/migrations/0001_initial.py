@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         ('files', '0001_initial'),
         ('members', '0001_initial'),
         ('plans', '0001_initial'),
-        ('units', '0002_default_districts'),
+        ('units', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
