@@ -5,6 +5,17 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
+from zghz.audit.services import record
+
+LAST_SEEN = "staff_last_seen"
+# Set in the fresh session after an idle logout so the login page can say why.
+TIMED_OUT = "staff_timed_out"
+
+
+def mark_staff_active(request: HttpRequest) -> None:
+    """Start the idle clock; called when a staff login completes."""
+    request.session[LAST_SEEN] = int(time.time())
+
 
 class StaffIdleTimeoutMiddleware:
     """Ends a staff session after STAFF_IDLE_SECONDS without a request (30 minutes by default)."""
@@ -16,10 +27,11 @@ class StaffIdleTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.kind == "staff":
             now = int(time.time())
-            last = request.session.get("staff_last_seen")
+            last = request.session.get(LAST_SEEN)
             if last is not None and now - int(last) > settings.STAFF_IDLE_SECONDS:
+                record(action="logout", actor=user, obj=user, portal="staff", reason="idle")
                 logout(request)
-                request.session["staff_timed_out"] = True
+                request.session[TIMED_OUT] = True
             else:
-                request.session["staff_last_seen"] = now
+                request.session[LAST_SEEN] = now
         return self.get_response(request)

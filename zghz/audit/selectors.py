@@ -1,5 +1,6 @@
 from datetime import date, datetime, time, timedelta
 
+from django.apps import apps
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -27,3 +28,27 @@ def audit_search(
     if date_to:
         qs = qs.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
     return qs
+
+
+RESULT_LABELS = {"ok": "成功", "failed": "失败", "locked": "已锁定", "refused": "已拒绝"}
+
+
+def audit_action_label(action: str) -> str:
+    from .services import ACTION_LABELS
+
+    return ACTION_LABELS.get(action, action)
+
+
+def audit_result_label(result: str) -> str:
+    return RESULT_LABELS.get(result, result)
+
+
+def audit_object_label(entry: AuditEntry) -> str:
+    """'参保单位 #12' rather than 'units.unit 12'; no query, the model registry knows the names."""
+    if not entry.object_type:
+        return ""
+    try:
+        model = apps.get_model(entry.object_type)
+    except (LookupError, ValueError):
+        return f"{entry.object_type} #{entry.object_id}"
+    return f"{model._meta.verbose_name} #{entry.object_id}"

@@ -28,6 +28,10 @@ ACTION_LABELS = {
     "export": "导出",
     "staff.create": "创建后台账户",
     "staff.totp_enrol": "绑定动态口令",
+    "district.create": "新增区局",
+    "district.rename": "修改区局名称",
+    "district.enable": "启用区局",
+    "district.disable": "停用区局",
 }
 
 

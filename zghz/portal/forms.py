@@ -32,7 +32,3 @@ class ProfileForm(forms.Form):
                                          widget=forms.RadioSelect)
     certificate = forms.FileField(label="工会法人证书/营业执照", required=False,
                                   help_text="上传图片为 pdf、png、jpg、jpeg 格式")
-
-
-class StaffUnitForm(ProfileForm):
-    name = forms.CharField(label="单位全称", max_length=128)

@@ -1,9 +1,10 @@
 """Reads, and the one permission-checked getter per entity (a foreign unit answers 404)."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from zghz.accounts.models import User
+from zghz.audit.services import record
 
 from .models import District, Unit
 
@@ -37,7 +38,7 @@ def units_visible_to_staff(user: User) -> QuerySet[Unit]:
 
 
 def unit_for_staff(user: User, unit_id: int) -> Unit:
-    unit = units_visible_to_staff(user).select_related("certificate").filter(pk=unit_id).first()
+    unit = units_visible_to_staff(user).select_related("certificate", "handler").filter(pk=unit_id).first()
     if unit is None:
         raise Http404
     return unit
@@ -51,8 +52,33 @@ def unit_search(user: User, *, status: str = "", q: str = "", district_id: int |
         qs = qs.filter(district_id=district_id)
     if q:
         qs = qs.filter(name__icontains=q) | qs.filter(credit_code=q.strip().upper())
-    return qs.order_by("-submitted_at", "-id")
+    # The list shows the handler's (masked) phone: fetch the handler in the same query.
+    return qs.select_related("handler").order_by(F("submitted_at").desc(nulls_last=True), "-id")
+
+
+def unit_status_counts(user: User) -> dict[str, int]:
+    """Units per 审核状态 among those the staff member may see, in one query."""
+    qs = units_visible_to_staff(user)
+    return qs.aggregate(**{s: Count("pk", filter=Q(status=s)) for s in Unit.Status.values})
+
+
+def unit_handler_id_reveal(user: User, unit: Unit) -> str:
+    """The handler's full ID number for a staff member who asked for it; every such view is audited."""
+    record(action="pii.view", actor=user, unit=unit, obj=unit, field="handler_id_number")
+    return unit.handler_id_number
 
 
 def active_districts() -> QuerySet[District]:
     return District.objects.filter(is_active=True)
+
+
+def district_list() -> QuerySet[District]:
+    """Every district, disabled ones too, with how many units name it."""
+    return District.objects.annotate(unit_count=Count("unit"))
+
+
+def districts_for_staff(user: User) -> QuerySet[District]:
+    """The districts a staff member may filter by: all of them, or a 区局 account's own."""
+    if user.has_perm("accounts.view_all_districts"):
+        return District.objects.all()
+    return District.objects.filter(pk=user.district_id) if user.district_id else District.objects.none()

@@ -190,3 +190,56 @@ def unit_require_approved(unit: Unit) -> None:
     if not unit.is_approved:
         raise DomainError("单位信息尚未审核通过，暂不能办理参保。请先在右上角“单位信息”中完善并提交审核。",
                           code="unit_not_approved", status=403)
+
+
+def _district_name(name: str, *, exclude_id: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise DomainError("请填写区局名称", field="name")
+    if len(name) > 32:
+        raise DomainError("区局名称不能超过 32 个字", field="name")
+    if District.objects.filter(name=name).exclude(pk=exclude_id).exists():
+        raise DomainError("该区局名称已存在", field="name")
+    return name
+
+
+def district_create(*, name: str, actor: User) -> District:
+    """管理员 adds a 所属区局; it goes to the end of the list units choose from."""
+    if not actor.has_perm("accounts.manage_system"):
+        raise DomainError("没有系统管理的权限", status=403)
+    name = _district_name(name)
+    try:
+        with transaction.atomic():
+            last = District.objects.order_by("-sort_order").values_list("sort_order", flat=True).first() or 0
+            district = District.objects.create(name=name, sort_order=last + 1)
+            record(action="district.create", actor=actor, obj=district, name=name)
+    except IntegrityError:
+        raise DomainError("该区局名称已存在", field="name") from None
+    return district
+
+
+def district_rename(*, district: District, name: str, actor: User) -> District:
+    if not actor.has_perm("accounts.manage_system"):
+        raise DomainError("没有系统管理的权限", status=403)
+    name = _district_name(name, exclude_id=district.pk)
+    try:
+        with transaction.atomic():
+            before = district.name
+            District.objects.filter(pk=district.pk).update(name=name)
+            district.name = name
+            record(action="district.rename", actor=actor, obj=district, before=before, name=name)
+    except IntegrityError:
+        raise DomainError("该区局名称已存在", field="name") from None
+    return district
+
+
+def district_set_active(*, district: District, active: bool, actor: User) -> District:
+    """A disabled district stays on the units that chose it but is no longer offered for new choices."""
+    if not actor.has_perm("accounts.manage_system"):
+        raise DomainError("没有系统管理的权限", status=403)
+    with transaction.atomic():
+        District.objects.filter(pk=district.pk).update(is_active=active)
+        district.is_active = active
+        record(action="district.enable" if active else "district.disable", actor=actor, obj=district,
+               name=district.name)
+    return district

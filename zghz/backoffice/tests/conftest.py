@@ -1,0 +1,27 @@
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    """Used 动态口令 are remembered in the cache; every test starts without that memory."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def pending_unit(personas: Any) -> Any:
+    """unit_b (梁溪区) submitted and waiting for review, the case the back office works on most."""
+    from django.utils import timezone
+
+    from zghz.units.models import Unit, UnitReviewEvent
+
+    unit = personas.unit_b
+    Unit.objects.filter(pk=unit.pk).update(status=Unit.Status.PENDING, submitted_at=timezone.now())
+    UnitReviewEvent.objects.create(unit=unit, status=Unit.Status.PENDING, actor_label="handler")
+    unit.refresh_from_db()
+    return unit
