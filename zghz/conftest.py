@@ -7,6 +7,7 @@
 """
 
 import os
+import shutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,29 @@ from zghz.members.models import Person
 from zghz.units.models import District, Unit
 
 PASSWORD = "Test-password-2026"
+
+# Playwright's sync API keeps an event loop in the test thread; the ORM calls the tests make around it
+# are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    """Debian's Chromium (no browser downloads here), headless, with no background network traffic."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    return {
+        "executable_path": executable,
+        "headless": True,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+            "viewport": {"width": 1360, "height": 900}}
 
 
 def make_id(first17: str) -> str:

@@ -16,3 +16,8 @@ STORAGES["private"] = {  # noqa: F405
 # Tests run tasks inline even when REDIS_URL is set (it then backs the cache); the worker test starts
 # a real Celery worker explicitly.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# A file (not in-memory) SQLite test database, so the browser tests' live server threads each open their
+# own connection exactly as the real server does.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405

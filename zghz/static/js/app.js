@@ -20,7 +20,7 @@
     if (!btn) return;
     e.preventDefault();
     var form = btn.closest("form");
-    var phone = form.querySelector("[name=phone]").value.trim();
+    var phone = form.querySelector("[name$=phone]").value.trim();
     var out = form.querySelector("[data-sms-message]");
     btn.disabled = true;
     zghzPost(btn.dataset.smsUrl, { phone: phone, purpose: btn.dataset.smsPurpose }).then(function (res) {
