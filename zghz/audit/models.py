@@ -4,6 +4,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyQuerySet(models.QuerySet["AuditEntry"]):
+    """Bulk UPDATE and DELETE bypass Model.save()/delete(), so they are refused here as well."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise RuntimeError("audit entries are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("audit entries are append-only")
+
+
 class AuditEntry(models.Model):
     """One row per security-relevant event. Append-only: never updated, never deleted by the app.
 
@@ -24,6 +34,8 @@ class AuditEntry(models.Model):
     object_id = models.CharField(_("对象"), max_length=64, blank=True)
     result = models.CharField(_("结果"), max_length=16, default="ok")
     detail: Any = models.JSONField(_("详情"), default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -17,12 +17,19 @@ import hmac
 import os
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 _PREFIX = "v1"
+_KEY_ID_LEN = 8
+_NONCE_LEN = 12
+
+
+class DecryptError(ValueError):
+    """The ciphertext was altered, truncated, or sealed under a key that is no longer configured."""
 
 
 def _derive(secret: str, info: bytes) -> bytes:
@@ -58,14 +65,21 @@ def keys() -> _Keys:
 
 def encrypt_bytes(data: bytes, *, aad: bytes = b"") -> bytes:
     k = keys()
-    nonce = os.urandom(12)
+    nonce = os.urandom(_NONCE_LEN)
     return k.current_id.encode() + nonce + k.ciphers[k.current_id].encrypt(nonce, data, aad)
 
 
 def decrypt_bytes(blob: bytes, *, aad: bytes = b"") -> bytes:
     k = keys()
-    key_id, nonce, body = blob[:8].decode(), blob[8:20], blob[20:]
-    return k.ciphers[key_id].decrypt(nonce, body, aad)
+    head = blob[:_KEY_ID_LEN]
+    nonce, body = blob[_KEY_ID_LEN:_KEY_ID_LEN + _NONCE_LEN], blob[_KEY_ID_LEN + _NONCE_LEN:]
+    cipher = k.ciphers.get(head.decode("ascii", "replace"))
+    if cipher is None:
+        raise DecryptError("ciphertext sealed under an unknown key")
+    try:
+        return cipher.decrypt(nonce, body, aad)
+    except (InvalidTag, ValueError) as e:
+        raise DecryptError("ciphertext failed authentication") from e
 
 
 def encrypt_str(value: str) -> str:
@@ -75,11 +89,18 @@ def encrypt_str(value: str) -> str:
 def decrypt_str(token: str) -> str:
     prefix, _, body = token.partition(":")
     if prefix != _PREFIX:
-        raise ValueError("unknown ciphertext format")
-    return decrypt_bytes(base64.urlsafe_b64decode(body)).decode()
+        raise DecryptError("unknown ciphertext format")
+    try:
+        blob = base64.urlsafe_b64decode(body)
+    except ValueError as e:
+        raise DecryptError("ciphertext is not valid base64") from e
+    return decrypt_bytes(blob).decode()
 
 
 def blind_index(value: str, *, purpose: str) -> str:
-    """Keyed hash of a normalised value; `purpose` separates namespaces (an ID never equals a phone)."""
+    """Keyed hash of `value` as given (callers normalise first: strip, upper-case the ID's X).
+
+    `purpose` separates namespaces, so an ID number's index never equals a phone's.
+    """
     msg = purpose.encode() + b"\x00" + value.encode()
     return hmac.new(keys().index_key, msg, hashlib.sha256).hexdigest()
