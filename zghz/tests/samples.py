@@ -1,0 +1,27 @@
+"""Objects of unit A that the access walk puts into every route parameter."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import timezone
+
+from zghz.conftest import Personas
+from zghz.enrolment.models import WorkOrder
+from zghz.plans.models import Plan, PlanYear
+
+
+def build_objects(personas: Personas) -> dict[str, Any]:
+    plan = Plan.objects.create(code="WALK", name="三合一")
+    year = PlanYear.objects.create(plan=plan, year=timezone.localdate().year)
+    order = WorkOrder.objects.create(number="CB20260101000001", unit=personas.unit_a, plan_year=year)
+    return {"unit": personas.unit_a, "plan": plan, "plan_year": year, "work_order": order}
+
+
+# parameter name -> value taken from unit A's objects
+SAMPLES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "pk": lambda o: o["unit"].pk,
+    "unit_id": lambda o: o["unit"].pk,
+    "number": lambda o: o["work_order"].number,
+    "plan_id": lambda o: o["plan"].pk,
+    "year_id": lambda o: o["plan_year"].pk,
+}
