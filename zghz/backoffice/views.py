@@ -144,7 +144,7 @@ def _pending_user(request: HttpRequest) -> User | None:
     if int(time.time()) - int(pending.get("at", 0)) > PENDING_SECONDS:
         request.session.pop(PENDING, None)
         return None
-    return User.objects.filter(pk=pending.get("user_id"), kind=User.Kind.STAFF, is_active=True).first()
+    return User.objects.filter(pk=int(pending.get("user_id") or 0), kind=User.Kind.STAFF, is_active=True).first()
 
 
 @require_http_methods(["GET", "POST"])

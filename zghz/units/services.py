@@ -192,7 +192,7 @@ def unit_require_approved(unit: Unit) -> None:
                           code="unit_not_approved", status=403)
 
 
-def _district_name(name: str, *, exclude_id: int | None = None) -> str:
+def _district_name(name: str, *, exclude_id: int = 0) -> str:
     name = name.strip()
     if not name:
         raise DomainError("请填写区局名称", field="name")
