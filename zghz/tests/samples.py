@@ -24,4 +24,5 @@ SAMPLES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "number": lambda o: o["work_order"].number,
     "plan_id": lambda o: o["plan"].pk,
     "year_id": lambda o: o["plan_year"].pk,
+    "district_id": lambda o: o["unit"].district_id,
 }
