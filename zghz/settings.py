@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "zghz.members",
     "zghz.enrolment",
     "zghz.coverage",
+    "zghz.exports",
     "zghz.demo",
     # portals: views, forms, urls and templates only
     "zghz.portal",

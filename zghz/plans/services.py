@@ -65,8 +65,7 @@ class PlanYearInvalid(DomainError):
     view can put every message next to its input."""
 
     def __init__(self, errors: dict[str, str]):
-        first_field, first_message = next(iter(errors.items()))
-        super().__init__("；".join(errors.values()), code="invalid", field=first_field)
+        super().__init__("；".join(errors.values()), code="invalid", field=next(iter(errors)))
         self.errors = errors
 
 

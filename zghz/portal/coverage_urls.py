@@ -1,8 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import coverage_views
 
-# Replaced by the 参保记录 pages.
 urlpatterns = [
-    path("records/", views.coming_soon, {"nav": "records", "title": "参保记录"}, name="records"),
+    path("records/", coverage_views.records, name="records"),
+    path("records/export/", coverage_views.records_export, name="records_export"),
+    path("records/exports/<uuid:job_id>/", coverage_views.records_export_job, name="records_export_job"),
+    path("records/exports/<uuid:job_id>/download/", coverage_views.records_export_download,
+         name="records_export_download"),
 ]

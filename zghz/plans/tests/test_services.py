@@ -24,9 +24,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _terms(**changes: Any) -> PlanYearTerms:
-    base: dict[str, Any] = dict(premium="60.00", term_months=12, min_age=16, max_age=60, waiting_days=90,
-                                min_participation=None, small_unit_threshold=None,
-                                benefit_rules=default_benefit_rules())
+    base: dict[str, Any] = {"premium": "60.00", "term_months": 12, "min_age": 16, "max_age": 60,
+                            "waiting_days": 90, "min_participation": None, "small_unit_threshold": None,
+                            "benefit_rules": default_benefit_rules()}
     base.update(changes)
     return PlanYearTerms(**base)
 

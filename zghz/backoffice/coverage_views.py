@@ -1,0 +1,104 @@
+"""参保记录 in the back office: the unit portal's query plus 单位 and 所属区局, scoped by the staff member's
+districts (区局 accounts see their own district only), with the same background 导出."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from zghz.accounts.models import User
+from zghz.core.errors import DomainError
+from zghz.coverage.selectors import RecordFilter, coverage_for_staff, for_page
+from zghz.exports.kinds import COVERAGE_STAFF
+from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
+from zghz.exports.services import export_start
+from zghz.files.views import file_response
+from zghz.portal.coverage_views import RecordQueryForm, querystring_without_page, record_rows
+from zghz.units.models import District
+from zghz.units.selectors import districts_for_staff
+
+from .access import staff_view
+
+PER_PAGE = 20
+FILTER_FIELDS = ("number", "id_number", "plan", "year", "unit", "district")
+
+
+class StaffRecordQueryForm(RecordQueryForm):
+    unit = forms.CharField(label="单位", max_length=128, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": "单位全称或统一社会信用代码"}))
+    district = forms.ModelChoiceField(label="所属区局", queryset=District.objects.none(), required=False,
+                                      empty_label="全部")
+
+    def __init__(self, data: QueryDict | None = None, *, user: User, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.fields["district"].queryset = districts_for_staff(user)  # type: ignore[attr-defined]
+
+    def staff_filter(self) -> RecordFilter:
+        district = self.cleaned_data.get("district")
+        return self.record_filter(unit_q=self.cleaned_data.get("unit") or "",
+                                  district_id=district.pk if district else None)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _page(request: HttpRequest, form: StaffRecordQueryForm, *, status: int = 200, **extra: Any) -> HttpResponse:
+    context = {"nav": "records", "form": form, "page_obj": None, "rows": [],
+               "querystring_without_page": querystring_without_page(request.GET),
+               "export_fields": {k: form.data.get(k, "") for k in FILTER_FIELDS}}
+    context.update(extra)
+    return render(request, "backoffice/coverage/records.html", context, status=status)
+
+
+@staff_view()
+@require_GET
+def records(request: HttpRequest) -> HttpResponse:
+    form = StaffRecordQueryForm(request.GET, user=_user(request))
+    if not form.is_valid():
+        return _page(request, form)
+    qs = for_page(coverage_for_staff(_user(request), form.staff_filter()), with_unit=True)
+    page_obj = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    return _page(request, form, page_obj=page_obj, rows=record_rows(page_obj, with_unit=True))
+
+
+@staff_view()
+@require_POST
+def records_export(request: HttpRequest) -> HttpResponse:
+    form = StaffRecordQueryForm(request.POST, user=_user(request))
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    f = form.staff_filter()
+    try:
+        job = export_start(kind=COVERAGE_STAFF, owner=_user(request), params=f.as_params(),
+                           audit_filter=f.for_audit())
+    except DomainError as e:
+        form.add_error(None, e.message)
+        return _page(request, form, status=e.status)
+    return redirect("backoffice:records_export_job", job_id=job.pk)
+
+
+@staff_view()
+def records_export_job(request: HttpRequest, job_id: Any) -> HttpResponse:
+    # The owner check comes before the method check: someone else's job is 404 whatever the method.
+    job = export_job_for_owner(_user(request), job_id)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    context = {"nav": "records", "job": job}
+    if request.headers.get("HX-Request"):
+        return render(request, "backoffice/coverage/_export_job.html", context)
+    return render(request, "backoffice/coverage/export_job.html", context)
+
+
+@staff_view()
+def records_export_download(request: HttpRequest, job_id: Any) -> HttpResponse:
+    job = export_file_for_owner(_user(request), job_id)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    assert job.file is not None
+    return file_response(job.file, actor=request.user, inline=False)

@@ -1,0 +1,223 @@
+"""参保项目 administration (SPEC §3): the list of plans and their years, a new plan, a new year, and the
+edit of a year's terms. Benefit rules are edited as ordinary fields; ratios are shown in per cent."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from zghz.accounts.models import User
+from zghz.core.errors import DomainError
+from zghz.plans.models import PlanYear, default_benefit_rules
+from zghz.plans.selectors import latest_plan_year, plan_for_staff, plan_year_for_staff, plans_with_years
+from zghz.plans.services import (
+    DISABILITY_GRADES,
+    PlanYearInvalid,
+    PlanYearTerms,
+    format_icd_codes,
+    plan_create,
+    plan_year_create,
+    plan_year_update,
+)
+
+from .access import staff_view
+
+MANAGE = "accounts.manage_system"
+
+
+def _text(label: str, *, required: bool = True, help_text: str = "", max_length: int = 32) -> forms.CharField:
+    # Numbers arrive as text: the plan services check them and answer in the scheme's own words.
+    return forms.CharField(label=label, required=required, max_length=max_length, help_text=help_text,
+                           error_messages={"required": f"请填写{label}"})
+
+
+class PlanForm(forms.Form):
+    code = _text("项目代码", help_text="大写字母、数字或下划线，如 SHY")
+    name = _text("参保项目", max_length=64)
+
+
+class PlanYearForm(forms.Form):
+    year = _text("年度", max_length=4)
+    premium = _text("每人保费（元）")
+    term_months = _text("保障期限（月）")
+    min_age = _text("最低参保年龄")
+    max_age = _text("最高参保年龄")
+    waiting_days = _text("首次参保等待期（天）", help_text="疾病类给付的等待期；意外无等待期，连续续保无等待期")
+    min_participation = _text("最低参保比例（%）", required=False, help_text="不填表示不限")
+    small_unit_threshold = _text("小单位人数标准（人）", required=False,
+                                 help_text="职工人数少于此数的单位须全员参保；不填表示不限")
+    hospital_deductible = _text("住院起付线（元）")
+    hospital_ratio = _text("住院报销比例（%）")
+    hospital_per_stay_cap = _text("住院每次最高给付（元）")
+    hospital_annual_cap = _text("住院年度累计最高给付（元）")
+    hospital_manual_review_above = _text("住院人工复核金额（元）", help_text="单次给付超过此金额转人工审核")
+    ci_amount = _text("重疾给付金额（元）")
+    ci_icd_prefixes = forms.CharField(
+        label="重疾 ICD-10 编码", max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "请填写重疾 ICD-10 编码"},
+        help_text="以顿号、逗号或空格分隔；诊断编码以其中任一编码开头即属重疾。可写范围，如 C00-C43",
+    )
+    accident_death = _text("意外身故给付金额（元）")
+    confirm_new_version = forms.BooleanField(label="确认生成新版本", required=False)
+
+    def __init__(self, *args: Any, with_year: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for grade in DISABILITY_GRADES:
+            self.fields[f"disability_{grade}"] = _text(f"伤残 {grade} 级给付比例（%）")
+        if not with_year:
+            del self.fields["year"]
+
+    @property
+    def disability_fields(self) -> list[forms.BoundField]:
+        return [self[f"disability_{g}"] for g in DISABILITY_GRADES]
+
+    def terms(self) -> PlanYearTerms:
+        d = self.cleaned_data
+        rules = {
+            "hospital": {"deductible": d["hospital_deductible"], "ratio": _fraction(d["hospital_ratio"]),
+                         "per_stay_cap": d["hospital_per_stay_cap"], "annual_cap": d["hospital_annual_cap"],
+                         "manual_review_above": d["hospital_manual_review_above"]},
+            "critical_illness": {"amount": d["ci_amount"], "icd_prefixes": d["ci_icd_prefixes"]},
+            "accident": {"death": d["accident_death"],
+                         "disability_ratios": {str(g): _fraction(d[f"disability_{g}"]) for g in DISABILITY_GRADES}},
+        }
+        participation = d["min_participation"].strip()
+        return PlanYearTerms(
+            premium=d["premium"], term_months=d["term_months"], min_age=d["min_age"], max_age=d["max_age"],
+            waiting_days=d["waiting_days"], min_participation=_fraction(participation) if participation else None,
+            small_unit_threshold=d["small_unit_threshold"].strip() or None, benefit_rules=rules,
+        )
+
+
+def _fraction(percent: str) -> Any:
+    """"50" (per cent as typed) -> Decimal("0.5"); anything unreadable goes on as typed for the service
+    to reject with its message."""
+    try:
+        return Decimal(percent.strip().rstrip("%").strip()) / 100
+    except (InvalidOperation, ValueError):
+        return percent
+
+
+def _percent(fraction: Any) -> str:
+    if fraction is None or fraction == "":
+        return ""
+    value = (Decimal(str(fraction)) * 100).normalize()
+    return f"{value:f}"
+
+
+def initial_from(plan_year: PlanYear | None, *, year: int | None = None) -> dict[str, Any]:
+    """Form values from an existing row (or the defaults), ratios as per cent."""
+    rules = plan_year.benefit_rules if plan_year else default_benefit_rules()
+    hospital, ci, accident = rules["hospital"], rules["critical_illness"], rules["accident"]
+    initial: dict[str, Any] = {
+        "year": year if year is not None else (plan_year.year if plan_year else ""),
+        "premium": plan_year.premium if plan_year else "60.00",
+        "term_months": plan_year.term_months if plan_year else 12,
+        "min_age": plan_year.min_age if plan_year else 16,
+        "max_age": plan_year.max_age if plan_year else 60,
+        "waiting_days": plan_year.waiting_days if plan_year else 90,
+        "min_participation": _percent(plan_year.min_participation) if plan_year else "",
+        "small_unit_threshold": (plan_year.small_unit_threshold or "") if plan_year else "",
+        "hospital_deductible": hospital["deductible"], "hospital_ratio": _percent(hospital["ratio"]),
+        "hospital_per_stay_cap": hospital["per_stay_cap"], "hospital_annual_cap": hospital["annual_cap"],
+        "hospital_manual_review_above": hospital.get("manual_review_above", ""),
+        "ci_amount": ci["amount"], "ci_icd_prefixes": format_icd_codes(list(ci["icd_prefixes"])),
+        "accident_death": accident["death"],
+    }
+    for grade in DISABILITY_GRADES:
+        initial[f"disability_{grade}"] = _percent(accident["disability_ratios"].get(str(grade), ""))
+    return initial
+
+
+def _apply_errors(form: forms.Form, e: DomainError) -> None:
+    errors = e.errors if isinstance(e, PlanYearInvalid) else {e.field or "": e.message}
+    for field, message in errors.items():
+        form.add_error(field if field in form.fields else None, message)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@staff_view()
+@require_GET
+def plans(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(request, "backoffice/plans/list.html", {
+        "nav": "plans", "plans": plans_with_years(user), "can_manage": user.has_perm(MANAGE),
+    })
+
+
+@staff_view(MANAGE, write=True)
+@require_http_methods(["GET", "POST"])
+def plan_new(request: HttpRequest) -> HttpResponse:
+    form = PlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = plan_create(actor=_user(request), code=form.cleaned_data["code"], name=form.cleaned_data["name"])
+        except DomainError as e:
+            _apply_errors(form, e)
+        else:
+            messages.success(request, f"已新增参保项目“{plan.name}”，请继续新增年度。")
+            return redirect("backoffice:plan_year_new", plan_id=plan.pk)
+    return render(request, "backoffice/plans/plan_form.html", {"nav": "plans", "form": form},
+                  status=400 if form.errors else 200)
+
+
+@staff_view(MANAGE, write=True)
+@require_http_methods(["GET", "POST"])
+def plan_year_new(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_for_staff(_user(request), plan_id)
+    previous = latest_plan_year(plan)
+    form = PlanYearForm(request.POST or None,
+                        initial=initial_from(previous, year=(previous.year + 1) if previous else None))
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan_year = plan_year_create(actor=_user(request), plan=plan, year=form.cleaned_data["year"],
+                                         terms=form.terms())
+        except DomainError as e:
+            _apply_errors(form, e)
+        else:
+            messages.success(request, f"已新增 {plan.name} {plan_year.year} 年度。")
+            return redirect("backoffice:plans")
+    return render(request, "backoffice/plans/year_form.html", {
+        "nav": "plans", "form": form, "plan": plan, "previous": previous, "creating": True,
+    }, status=400 if form.errors else 200)
+
+
+@staff_view(MANAGE, write=True)
+@require_http_methods(["GET", "POST"])
+def plan_year_edit(request: HttpRequest, plan_year_id: int) -> HttpResponse:
+    plan_year = plan_year_for_staff(_user(request), plan_year_id)
+    form = PlanYearForm(request.POST or None, initial=initial_from(plan_year), with_year=False)
+    needs_confirmation = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = plan_year_update(actor=_user(request), plan_year=plan_year, terms=form.terms(),
+                                      confirm_new_version=form.cleaned_data["confirm_new_version"])
+        except DomainError as e:
+            if e.code == "needs_confirmation":
+                needs_confirmation = e.message
+            else:
+                _apply_errors(form, e)
+        else:
+            name = f"{plan_year.plan.name} {plan_year.year} 年度"
+            if result.new_version:
+                messages.success(request, f"已生成{name}第 {result.plan_year.version} 版并设为当前版本；"
+                                          "已参保人员仍按原版本执行。")
+            elif result.changed:
+                messages.success(request, f"已保存{name}。")
+            else:
+                messages.info(request, "内容没有变化，未作修改。")
+            return redirect("backoffice:plans")
+    status = 400 if form.errors else 200
+    return render(request, "backoffice/plans/year_form.html", {
+        "nav": "plans", "form": form, "plan": plan_year.plan, "plan_year": plan_year, "creating": False,
+        "needs_confirmation": needs_confirmation,
+    }, status=status)

@@ -1,0 +1,150 @@
+"""Reads of 参保记录 (SPEC §5, manual 四) for the unit portal, the back office and exports.
+
+Scope is applied here and nowhere else: a unit sees only rows with its own `unit_id`; back-office staff
+see every unit when they hold `accounts.view_all_districts`, a 区局 account only its own district, and
+anyone else nothing. Every query below starts from one of the two scoped querysets.
+
+Query plan at scale (3 million rows a year): a unit's page uses the (unit, start_date) index; a search by
+居民身份证 goes through the unique blind index on the person, a search by 工单编号 through the unique
+work order number, both then reaching coverage by its foreign-key indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from zghz.accounts.models import User
+from zghz.core.crypto import blind_index
+from zghz.core.idcard import mask_id, normalise_id
+from zghz.plans.models import PlanYear
+from zghz.units.models import Unit
+
+from .models import Coverage
+
+ALL_YEARS = "all"
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """The 参保记录 query. Holds the ID number only as its blind index (and a masked form for the audit
+    log), so a filter can be stored with an export job without putting a full number in the database."""
+
+    number: str = ""
+    id_hash: str = ""
+    id_masked: str = ""
+    plan_id: int | None = None
+    year: int | None = None  # None: every year
+    unit_q: str = ""  # back office: unit name (contains) or credit code (exact)
+    district_id: int | None = None  # back office
+
+    @classmethod
+    def build(cls, *, number: str = "", id_number: str = "", plan_id: int | None = None,
+              year: int | None = None, unit_q: str = "", district_id: int | None = None) -> RecordFilter:
+        normalised = normalise_id(id_number).upper() if id_number.strip() else ""
+        return cls(
+            number=number.strip().upper(),
+            id_hash=blind_index(normalised, purpose="id") if normalised else "",
+            id_masked=mask_id(normalised) if normalised else "",
+            plan_id=plan_id, year=year, unit_q=unit_q.strip(), district_id=district_id,
+        )
+
+    def as_params(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> RecordFilter:
+        known = {k: params[k] for k in cls.__dataclass_fields__ if k in params}
+        return cls(**known)
+
+    def for_audit(self) -> dict[str, Any]:
+        """What the audit log keeps about the query: the masked ID, never the hash."""
+        out = {k: v for k, v in self.as_params().items() if v not in ("", None) and k != "id_hash"}
+        return out
+
+
+def default_year() -> int:
+    return timezone.localdate().year
+
+
+def record_years() -> list[int]:
+    """Years for the 参保时间 select: every plan year, plus this year and the next, newest first."""
+    this_year = default_year()
+    years = set(PlanYear.objects.order_by().values_list("year", flat=True).distinct())
+    years.update({this_year, this_year - 1})
+    return sorted(years, reverse=True)
+
+
+def _apply(qs: QuerySet[Coverage], f: RecordFilter) -> QuerySet[Coverage]:
+    if f.number:
+        qs = qs.filter(work_order__number=f.number)
+    if f.id_hash:
+        qs = qs.filter(person__id_hash=f.id_hash)
+    if f.plan_id:
+        qs = qs.filter(plan_id=f.plan_id)
+    if f.year:
+        # 参保时间 is the year the cover starts; a range keeps the (unit, start_date) index usable.
+        qs = qs.filter(start_date__gte=date(f.year, 1, 1), start_date__lt=date(f.year + 1, 1, 1))
+    return qs
+
+
+def coverage_of_unit(unit: Unit, f: RecordFilter) -> QuerySet[Coverage]:
+    """The unit's own coverage matching `f` (staff-only criteria are ignored)."""
+    return _apply(Coverage.objects.filter(unit_id=unit.pk), f).order_by("-start_date", "-id")
+
+
+def coverage_visible_to_staff(user: User) -> QuerySet[Coverage]:
+    if not (user.is_authenticated and user.kind == User.Kind.STAFF and user.is_active
+            and user.has_perm("accounts.view_backoffice")):
+        return Coverage.objects.none()
+    if user.has_perm("accounts.view_all_districts"):
+        return Coverage.objects.all()
+    if user.district_id is None:
+        return Coverage.objects.none()
+    return Coverage.objects.filter(unit__district_id=user.district_id)
+
+
+def coverage_for_staff(user: User, f: RecordFilter) -> QuerySet[Coverage]:
+    qs = _apply(coverage_visible_to_staff(user), f)
+    if f.district_id:
+        qs = qs.filter(unit__district_id=f.district_id)
+    if f.unit_q:
+        units = Unit.objects.filter(name__icontains=f.unit_q) | Unit.objects.filter(credit_code=f.unit_q.upper())
+        qs = qs.filter(unit_id__in=units.values("pk"))
+    return qs.order_by("-start_date", "-id")
+
+
+def for_page(qs: QuerySet[Coverage], *, with_unit: bool = False) -> QuerySet[Coverage]:
+    """Joins for one page of the table: one query for the rows, whatever their number."""
+    related = ["person", "plan", "work_order"]
+    fields = ["start_date", "end_date", "premium", "person__name", "person__id_number", "person__bank_card",
+              "person__phone", "plan__name", "work_order__number"]
+    if with_unit:
+        related += ["unit", "unit__district"]
+        fields += ["unit__name", "unit__district__name"]
+    return qs.select_related(*related).only(*fields)
+
+
+# Columns of the 参保记录 export, in the page's order; the back office adds the unit and district.
+EXPORT_HEADERS = ["工单编号", "姓名", "居民身份证号", "参保项目", "保障开始日期", "保障结束日期", "参保金额",
+                  "社保卡银行卡号", "手机号"]
+EXPORT_HEADERS_STAFF = [*EXPORT_HEADERS, "参保单位", "所属区局"]
+_EXPORT_FIELDS = ("work_order__number", "person__name", "person__id_number", "plan__name", "start_date",
+                  "end_date", "premium", "person__bank_card", "person__phone")
+
+
+def export_rows(qs: QuerySet[Coverage], *, with_unit: bool = False,
+                chunk_size: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """Every row of `qs` as tuples in EXPORT_HEADERS order, streamed from the database in chunks.
+
+    Only the listed columns are fetched and only the three personal columns are decrypted (by their
+    field's converter); no model instances are built. On PostgreSQL `.iterator()` uses a server-side
+    cursor, so memory stays flat however many rows there are.
+    """
+    fields = _EXPORT_FIELDS + (("unit__name", "unit__district__name") if with_unit else ())
+    return qs.order_by("-start_date", "-id").values_list(*fields).iterator(chunk_size=chunk_size)

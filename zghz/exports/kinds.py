@@ -1,0 +1,70 @@
+"""What each kind of export contains. A kind turns a job (owner, unit, stored filter) into columns, the
+row count and a row stream, re-applying the owner's scope at run time: the job never widens access."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from zghz.accounts.models import User
+from zghz.core.idcard import mask_card, mask_id, mask_phone
+from zghz.coverage.selectors import RecordFilter, coverage_for_staff, coverage_of_unit, export_rows
+from zghz.units.models import Unit
+
+from .models import ExportJob
+from .xlsx import DATE, MONEY, TEXT, Column
+
+COVERAGE_UNIT = "coverage.unit"
+COVERAGE_STAFF = "coverage.staff"
+
+_COVERAGE_COLUMNS = [
+    Column("工单编号", TEXT, 20), Column("姓名", TEXT, 12), Column("居民身份证号", TEXT, 22),
+    Column("参保项目", TEXT, 12), Column("保障开始日期", DATE, 14), Column("保障结束日期", DATE, 14),
+    Column("参保金额", MONEY, 12), Column("社保卡银行卡号", TEXT, 24), Column("手机号", TEXT, 14),
+]
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    title: str  # sheet name and the start of the file name
+    columns: list[Column]
+    queryset: QuerySet[Any]  # for the row count
+    rows: Callable[[], Iterator[Any]]
+
+
+def _coverage_unit(job: ExportJob) -> ExportSource:
+    # The unit's own people with full numbers: the unit needs them to renew (SPEC §10).
+    unit = Unit.objects.filter(pk=job.unit_id, handler_id=job.owner_id).first() if job.unit_id else None
+    if unit is None:
+        raise Http404
+    qs = coverage_of_unit(unit, RecordFilter.from_params(job.params))
+    return ExportSource("参保记录", _COVERAGE_COLUMNS, qs, lambda: export_rows(qs))
+
+
+def _mask_staff_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    number, name, id_number, plan, start, end, premium, card, phone, unit_name, district = row
+    return (number, name, mask_id(id_number) if id_number else "", plan, start, end, premium,
+            mask_card(card) if card else "", mask_phone(phone) if phone else "", unit_name, district or "")
+
+
+def _coverage_staff(job: ExportJob) -> ExportSource:
+    # Back-office exports are for statistics and follow-up, not renewal: numbers stay masked.
+    owner = User.objects.get(pk=job.owner_id)
+    qs = coverage_for_staff(owner, RecordFilter.from_params(job.params))
+    columns = [*_COVERAGE_COLUMNS, Column("参保单位", TEXT, 30), Column("所属区局", TEXT, 12)]
+    return ExportSource("参保记录", columns, qs,
+                        lambda: map(_mask_staff_row, export_rows(qs, with_unit=True)))
+
+
+KINDS: dict[str, Callable[[ExportJob], ExportSource]] = {
+    COVERAGE_UNIT: _coverage_unit,
+    COVERAGE_STAFF: _coverage_staff,
+}
+
+
+def source_for(job: ExportJob) -> ExportSource:
+    return KINDS[job.kind](job)

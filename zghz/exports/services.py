@@ -1,0 +1,152 @@
+"""Starting, running and cleaning up exports.
+
+`export_start` is called by a view: it records the job and the audit row, then hands the job to the
+`export_run` task after commit. Small exports (at most INLINE_MAX_ROWS rows) run at once in the request,
+so the download link is there when the page shows; larger ones run on a worker (or inline through the
+same `.delay()` when no broker is configured) while the page polls the progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from zghz.accounts.models import User
+from zghz.audit.services import record
+from zghz.core.crypto import encrypt_bytes
+from zghz.core.errors import DomainError
+from zghz.files.models import StoredFile
+from zghz.units.models import Unit
+
+from .kinds import KINDS, source_for
+from .models import ExportJob
+from .xlsx import write_xlsx
+
+logger = logging.getLogger(__name__)
+
+EXPORT_TTL = timedelta(days=7)
+INLINE_MAX_ROWS = 5000
+PROGRESS_EVERY = 5000
+# A job still running after this long lost its worker; cleanup marks it failed.
+STALE_AFTER = timedelta(hours=2)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FAILED_TEXT = "导出失败，请重新导出；如仍有问题请联系管理员"
+
+
+def export_start(*, kind: str, owner: User, params: dict[str, Any], unit: Unit | None = None,
+                 audit_filter: dict[str, Any] | None = None) -> ExportJob:
+    """Queue an export of `kind` for `owner` (and `unit` for unit-portal exports)."""
+    if kind not in KINDS:
+        raise DomainError("未知的导出类型")
+    if not getattr(owner, "is_authenticated", False):
+        raise DomainError("请先登录", status=403)
+    now = timezone.now()
+    with transaction.atomic():
+        job = ExportJob.objects.create(kind=kind, owner=owner, unit_id=getattr(unit, "pk", None), params=params,
+                                       expires_at=now + EXPORT_TTL)
+        source = source_for(job)
+        total = source.queryset.count()
+        ExportJob.objects.filter(pk=job.pk).update(rows_total=total)
+        job.rows_total = total
+        record(action="export", actor=owner, unit=unit, obj=job, kind=kind, rows=total,
+               filter=audit_filter if audit_filter is not None else params)
+        if total <= INLINE_MAX_ROWS:
+            transaction.on_commit(lambda: export_execute(job_id=job.pk))
+        else:
+            from .tasks import export_run
+
+            job_id = str(job.pk)
+            transaction.on_commit(lambda: export_run.delay(job_id))
+    return job
+
+
+def export_execute(*, job_id: Any) -> str:
+    """Write the job's file. Claims the job first, so a re-delivered task never writes it twice."""
+    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
+        status=ExportJob.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return "skipped"
+    job = ExportJob.objects.get(pk=job_id)
+    tmpdir = _tmpdir()
+    fd, path = tempfile.mkstemp(suffix=".xlsx", dir=tmpdir)
+    os.close(fd)
+    try:
+        source = source_for(job)
+
+        def progress(n: int) -> None:
+            ExportJob.objects.filter(pk=job.pk).update(rows_done=n)
+
+        rows = write_xlsx(path, sheet_name=source.title, columns=source.columns, rows=source.rows(),
+                          progress=progress, progress_every=PROGRESS_EVERY, tmpdir=tmpdir)
+        with open(path, "rb") as fh:
+            data = fh.read()
+        name = f"{source.title}_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"
+        stored = _store(data, name=name, job=job)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.DONE, rows_done=rows, rows_total=rows, file=stored, file_name=name,
+            finished_at=timezone.now(),
+        )
+        return "done"
+    except Exception:
+        logger.exception("export %s failed", job_id)
+        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=FAILED_TEXT,
+                                                   finished_at=timezone.now())
+        return "failed"
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _tmpdir() -> str:
+    # Plain-text work files stay in the service's own folder, not a shared /tmp.
+    path = os.path.join(settings.VAR_DIR, "tmp", "exports")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+def _store(data: bytes, *, name: str, job: ExportJob) -> StoredFile:
+    """Encrypt and store the finished file the way uploads are stored (random name, AES-GCM)."""
+    storage_name = f"export/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+    stored_name = storages["private"].save(storage_name, ContentFile(encrypt_bytes(data, aad=b"file")))
+    try:
+        return StoredFile.objects.create(
+            purpose="export", original_name=name, content_type=XLSX_TYPE, size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(), storage_name=stored_name, unit_id=job.unit_id,
+            created_by_id=job.owner_id,
+        )
+    except Exception:
+        storages["private"].delete(stored_name)
+        raise
+
+
+def export_cleanup(*, now: Any = None) -> dict[str, int]:
+    """Delete the files of exports older than 7 days and fail jobs whose worker died."""
+    now = now or timezone.now()
+    expired = 0
+    for job in ExportJob.objects.filter(expires_at__lte=now).exclude(status=ExportJob.Status.EXPIRED).select_related(
+            "file"):
+        stored = job.file
+        with transaction.atomic():
+            ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.EXPIRED, file=None)
+            if stored is not None:
+                StoredFile.objects.filter(pk=stored.pk).delete()
+                name = stored.storage_name
+                transaction.on_commit(lambda name=name: storages["private"].delete(name))  # type: ignore[misc]
+        expired += 1
+    stale = ExportJob.objects.filter(
+        status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING], created_at__lt=now - STALE_AFTER
+    ).update(status=ExportJob.Status.FAILED, error=FAILED_TEXT, finished_at=now)
+    return {"expired": expired, "stale": stale}
