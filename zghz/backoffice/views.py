@@ -181,7 +181,7 @@ def totp_view(request: HttpRequest) -> HttpResponse:
         else:
             uri = totp_uri(user=user)
         secret = user.totp_secret
-        context["qr_svg"] = mark_safe(segno.make(uri, error="m").svg_inline(scale=4, title="动态口令绑定二维码"))
+        context["qr_svg"] = mark_safe(segno.make(uri, error="m").svg_inline(scale=4, title="绑定二维码"))
         context["secret"] = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     return render(request, "backoffice/totp.html", context)
 
@@ -310,7 +310,7 @@ def unit_reject(request: HttpRequest, unit_id: int) -> HttpResponse:
             messages.success(request, "已驳回，已短信通知单位经办人修改后重新提交。")
             return redirect("backoffice:unit_detail", unit_id=unit.pk)
     return render(request, "backoffice/unit_detail.html",
-                  _unit_context(request, unit, reject_form=form, show_reject=True))
+                  _unit_context(request, unit, reject_form=form))
 
 
 @staff_view("accounts.edit_unit", write=True)
