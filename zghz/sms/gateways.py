@@ -2,6 +2,7 @@
 
 `GatewayTimeout` means the request left but no answer came: the message may or may not go out, so the
 caller must not resend it blindly. `GatewayUnavailable` means it certainly did not leave.
+`GatewayRejected` means the gateway answered and refused it.
 """
 
 import hashlib
@@ -35,19 +36,22 @@ class OutboxFileGateway:
 
     def send(self, msg: SmsMessage) -> str:
         path = Path(settings.SMS_OUTBOX_PATH)
-        path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(
             {
                 "id": msg.idempotency_key,
                 "phone": msg.phone,
-                "text": msg.text,
+                "text": msg.outgoing_text,
                 "purpose": msg.purpose,
                 "sent_at": timezone.localtime().isoformat(timespec="seconds"),
             },
             ensure_ascii=False,
         )
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        except OSError as e:
+            raise GatewayUnavailable(str(e)) from e
         return msg.idempotency_key
 
 
@@ -65,7 +69,7 @@ class HttpGateway:
 
     def send(self, msg: SmsMessage) -> str:
         body = json.dumps(
-            {"phone": msg.phone, "sign_name": settings.SMS_SIGN_NAME, "text": msg.text,
+            {"phone": msg.phone, "sign_name": settings.SMS_SIGN_NAME, "text": msg.outgoing_text,
              "out_id": msg.idempotency_key},
             ensure_ascii=False,
         ).encode()
@@ -81,7 +85,8 @@ class HttpGateway:
         try:
             response = httpx.post(settings.SMS_HTTP_URL, content=body, headers=headers,
                                   timeout=settings.SMS_HTTP_TIMEOUT)
-        except httpx.ConnectError as e:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
+            # No connection was made, so nothing reached the gateway: safe to retry.
             raise GatewayUnavailable(str(e)) from e
         except httpx.TimeoutException as e:
             raise GatewayTimeout(str(e)) from e
@@ -89,12 +94,13 @@ class HttpGateway:
             raise GatewayTimeout(str(e)) from e
         if response.status_code >= 500:
             raise GatewayTimeout(f"HTTP {response.status_code}")
-        if response.status_code != 200:
+        if not 200 <= response.status_code < 300:
             raise GatewayRejected(f"HTTP {response.status_code}: {response.text[:200]}")
         try:
-            return str(response.json().get("message_id", ""))
+            answer = response.json()
         except ValueError:
             return ""
+        return str(answer.get("message_id", "")) if isinstance(answer, dict) else ""
 
 
 def gateway() -> OutboxFileGateway | HttpGateway:

@@ -19,7 +19,11 @@ class SmsMessage(models.Model):
 
     phone = EncryptedTextField(_("手机号"))
     phone_hash = models.CharField(max_length=64, db_index=True)
+    # What staff may read. For a verification code the digits are starred out here and the message as
+    # sent lives only in `body`, encrypted, until the gateway has had it: a database dump or a look at
+    # the outbox never yields a live code.
     text = models.TextField(_("内容"))
+    body = EncryptedTextField(blank=True)
     purpose = models.CharField(_("用途"), max_length=32, db_index=True)
     idempotency_key = models.CharField(max_length=128, unique=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -33,6 +37,11 @@ class SmsMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("短信记录")
+
+    @property
+    def outgoing_text(self) -> str:
+        """The text handed to the gateway."""
+        return self.body or self.text
 
 
 class VerificationCode(models.Model):

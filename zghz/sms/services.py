@@ -1,10 +1,11 @@
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from zghz.audit.services import record
@@ -33,14 +34,24 @@ PURPOSES = {
 }
 
 
-def sms_queue(*, phone: str, text: str, purpose: str, idempotency_key: str, unit_id: int | None = None) -> SmsMessage:
+def sms_queue(*, phone: str, text: str, purpose: str, idempotency_key: str,
+              unit_id: int | None = None) -> SmsMessage:
     """Queue one SMS; it is sent after the surrounding transaction commits. The same key queues once."""
+    return _enqueue(phone=phone, text=text, purpose=purpose, idempotency_key=idempotency_key, unit_id=unit_id)
+
+
+def _enqueue(*, phone: str, text: str, purpose: str, idempotency_key: str, unit_id: int | None = None,
+             shown: str | None = None) -> SmsMessage:
+    """`shown`, when given, is what the outbox row displays; the real text is then kept encrypted in `body`
+    until the gateway has had it (verification codes)."""
+    signed = f"【{settings.SMS_SIGN_NAME}】{text}"
     msg, created = SmsMessage.objects.get_or_create(
         idempotency_key=idempotency_key,
         defaults={
             "phone": phone,
             "phone_hash": blind_index(phone, purpose="phone"),
-            "text": f"【{settings.SMS_SIGN_NAME}】{text}",
+            "text": signed if shown is None else f"【{settings.SMS_SIGN_NAME}】{shown}",
+            "body": "" if shown is None else signed,
             "purpose": purpose,
             "unit_id": unit_id,
         },
@@ -56,6 +67,25 @@ def _code_hash(phone_hash: str, purpose: str, code: str) -> str:
     return hmac.new(key, f"{phone_hash}:{purpose}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def _lock(key: str) -> None:
+    PhoneLock.objects.get_or_create(phone_hash=key)
+    PhoneLock.objects.select_for_update().get(phone_hash=key)
+
+
+def _refusal(*, phone_hash: str, ip: str, now: datetime) -> str | None:
+    recent = VerificationCode.objects.filter(phone_hash=phone_hash, created_at__gt=now - timedelta(days=1))
+    if recent.filter(created_at__gt=now - PER_PHONE_INTERVAL).exists():
+        return "获取验证码过于频繁，请 60 秒后再试"
+    if recent.filter(created_at__gt=now - timedelta(hours=1)).count() >= PER_PHONE_HOUR:
+        return "该手机号 1 小时内获取验证码次数已达上限，请稍后再试"
+    if recent.count() >= PER_PHONE_DAY:
+        return "该手机号今日获取验证码次数已达上限，请明天再试"
+    from_ip = VerificationCode.objects.filter(ip=ip, created_at__gt=now - timedelta(hours=1))
+    if ip and from_ip.count() >= PER_IP_HOUR:
+        return "当前网络获取验证码次数过多，请 1 小时后再试"
+    return None
+
+
 def code_send(*, phone: str, purpose: str, ip: str, deliver: bool = True) -> None:
     """Issue a verification code, enforcing SPEC §2's limits (HTTP 429 via DomainError(status=429)).
 
@@ -67,63 +97,60 @@ def code_send(*, phone: str, purpose: str, ip: str, deliver: bool = True) -> Non
     if not is_valid_phone(phone):
         raise DomainError("请填写正确手机号", field="phone")
     phone_hash = blind_index(phone, purpose="phone")
-    now = timezone.now()
     with transaction.atomic():
-        PhoneLock.objects.get_or_create(phone_hash=phone_hash)
-        PhoneLock.objects.select_for_update().get(phone_hash=phone_hash)
-        recent = VerificationCode.objects.filter(phone_hash=phone_hash, created_at__gte=now - timedelta(days=1))
-        refusal = None
-        if recent.filter(created_at__gt=now - PER_PHONE_INTERVAL).exists():
-            refusal = "获取验证码过于频繁，请 60 秒后再试"
-        elif recent.filter(created_at__gt=now - timedelta(hours=1)).count() >= PER_PHONE_HOUR:
-            refusal = "该手机号 1 小时内获取验证码次数已达上限，请稍后再试"
-        elif recent.count() >= PER_PHONE_DAY:
-            refusal = "该手机号今日获取验证码次数已达上限，请明天再试"
-        elif ip and VerificationCode.objects.filter(ip=ip, created_at__gt=now - timedelta(hours=1)).count() >= PER_IP_HOUR:
-            refusal = "当前网络获取验证码次数过多，请 1 小时后再试"
-        if refusal:
-            record(action="sms.code_refused", result="refused", ip=ip, purpose=purpose, phone_hash=phone_hash[:12])
-            raise DomainError(refusal, code="too_many_requests", status=429)
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        issued = VerificationCode.objects.create(
-            phone_hash=phone_hash,
-            purpose=purpose,
-            code_hash=_code_hash(phone_hash, purpose, code),
-            ip=ip,
-            delivered=deliver,
-            created_at=now,
-            expires_at=now + CODE_TTL,
-        )
-        if deliver:
-            sms_queue(
-                phone=phone,
-                text=f"您的验证码为{code}，5分钟内有效，用于{PURPOSES[purpose]}。请勿告诉他人。",
+        # Requests for the same phone, and from the same address, are counted one at a time; otherwise
+        # parallel requests would all see the same count and all pass. Always phone first, then address.
+        _lock(phone_hash)
+        if ip:
+            _lock(blind_index(ip, purpose="ip"))
+        now = timezone.now()
+        refusal = _refusal(phone_hash=phone_hash, ip=ip, now=now)
+        if refusal is None:
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            issued = VerificationCode.objects.create(
+                phone_hash=phone_hash,
                 purpose=purpose,
-                idempotency_key=f"code:{issued.pk}",
+                code_hash=_code_hash(phone_hash, purpose, code),
+                ip=ip,
+                delivered=deliver,
+                created_at=now,
+                expires_at=now + CODE_TTL,
             )
-        record(action="sms.code_sent", ip=ip, purpose=purpose, delivered=deliver, phone_hash=phone_hash[:12])
+            if deliver:
+                text = "您的验证码为{}，5分钟内有效，用于" + PURPOSES[purpose] + "。请勿告诉他人。"
+                _enqueue(phone=phone, text=text.format(code), shown=text.format("******"), purpose=purpose,
+                         idempotency_key=f"code:{issued.pk}")
+            record(action="sms.code_sent", ip=ip, purpose=purpose, delivered=deliver,
+                   phone_hash=phone_hash[:12])
+            return
+    # Recorded outside the block above so that the refusal's audit row is not rolled back with it.
+    record(action="sms.code_refused", result="refused", ip=ip, purpose=purpose, phone_hash=phone_hash[:12])
+    raise DomainError(refusal, code="too_many_requests", status=429)
 
 
 def code_check(*, phone: str, purpose: str, code: str) -> None:
-    """Consume a code or raise DomainError. Single use even under concurrent submits."""
+    """Consume a code or raise DomainError. Single use and at most 5 tries, even under concurrent submits.
+
+    Each try is paid for with a conditional increment before the comparison, so parallel guesses cannot
+    share one try; the right code gives its try back and marks the code used in one conditional update.
+    """
     phone_hash = blind_index(phone, purpose="phone")
     now = timezone.now()
     issued = (
         VerificationCode.objects.filter(phone_hash=phone_hash, purpose=purpose, used_at__isnull=True,
                                         expires_at__gt=now)
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")
         .first()
     )
     code = (code or "").strip()
     if issued is None:
         raise DomainError(WRONG_CODE, field="code")
-    if issued.failed_attempts >= CODE_MAX_TRIES:
+    live = VerificationCode.objects.filter(pk=issued.pk, used_at__isnull=True, expires_at__gt=now)
+    if not live.filter(failed_attempts__lt=CODE_MAX_TRIES).update(failed_attempts=F("failed_attempts") + 1):
         raise DomainError(TOO_MANY_TRIES, field="code")
     if not (len(code) == 6 and code.isdigit()
             and hmac.compare_digest(issued.code_hash, _code_hash(phone_hash, purpose, code))):
-        VerificationCode.objects.filter(pk=issued.pk).update(failed_attempts=issued.failed_attempts + 1)
-        if issued.failed_attempts + 1 >= CODE_MAX_TRIES:
-            raise DomainError(TOO_MANY_TRIES, field="code")
-        raise DomainError(WRONG_CODE, field="code")
-    if not VerificationCode.objects.filter(pk=issued.pk, used_at__isnull=True).update(used_at=now):
+        tries = VerificationCode.objects.filter(pk=issued.pk).values_list("failed_attempts", flat=True).get()
+        raise DomainError(TOO_MANY_TRIES if tries >= CODE_MAX_TRIES else WRONG_CODE, field="code")
+    if not live.update(used_at=now, failed_attempts=F("failed_attempts") - 1):
         raise DomainError(WRONG_CODE, field="code")

@@ -12,9 +12,16 @@ def sms_deliver(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
     """Hand one queued message to the gateway, exactly once.
 
     The row is claimed with a conditional update (queued -> unknown) before the request, so two workers
-    or a re-delivered task cannot both send it. Only a failure that certainly kept the message from
-    leaving (connection refused) puts it back to queued for a retry; after a timeout it stays `unknown`
-    for staff to check, because resending could give the member the same SMS twice.
+    or a re-delivered task cannot both send it. Outcomes:
+
+    - accepted: `sent`, with the gateway's message id;
+    - timeout or a 5xx (the request may have gone through): stays `unknown` for staff to check, and is
+      never sent again, because resending could give the member the same SMS twice;
+    - refused by the gateway (4xx): `failed`, with the gateway's answer in `error`;
+    - connection refused (the message certainly did not leave): back to `queued` and retried by the
+      worker; when tasks run inline (no broker) there is no retry and it becomes `failed`.
+
+    Once a message has reached a final state its encrypted `body` (a verification code) is erased.
     """
     claimed = SmsMessage.objects.filter(pk=message_id, status=SmsMessage.Status.QUEUED).update(
         status=SmsMessage.Status.UNKNOWN, attempts=F("attempts") + 1
@@ -22,25 +29,27 @@ def sms_deliver(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
     if not claimed:
         return "skipped"
     msg = SmsMessage.objects.get(pk=message_id)
+    row = SmsMessage.objects.filter(pk=message_id)
     try:
         gateway_id = gateway().send(msg)
     except GatewayUnavailable as e:
-        SmsMessage.objects.filter(pk=message_id).update(status=SmsMessage.Status.QUEUED, error=str(e)[:255])
         if self.request.called_directly or self.request.is_eager:
-            SmsMessage.objects.filter(pk=message_id).update(status=SmsMessage.Status.FAILED)
+            row.update(status=SmsMessage.Status.FAILED, error=str(e)[:255], body="")
             return "failed"
+        row.update(status=SmsMessage.Status.QUEUED, error=str(e)[:255])
         raise self.retry(exc=e) from e
     except GatewayTimeout as e:
-        SmsMessage.objects.filter(pk=message_id).update(error=f"超时：{e}"[:255])
+        row.update(error=f"超时：{e}"[:255], body="")
         return "unknown"
     except GatewayRejected as e:
-        SmsMessage.objects.filter(pk=message_id).update(status=SmsMessage.Status.FAILED, error=str(e)[:255])
+        row.update(status=SmsMessage.Status.FAILED, error=str(e)[:255], body="")
         return "failed"
-    SmsMessage.objects.filter(pk=message_id).update(
-        status=SmsMessage.Status.SENT, gateway_id=gateway_id[:128], sent_at=timezone.now(), error=""
-    )
+    row.update(status=SmsMessage.Status.SENT, gateway_id=gateway_id[:128], sent_at=timezone.now(), error="",
+               body="")
     return "sent"
 
 
 def deliver_on_commit(message_id: int) -> None:
-    transaction.on_commit(lambda: sms_deliver.delay(message_id))
+    # robust: a broker that is down must not turn the user's committed action into an error page; the
+    # message then stays `queued` where staff can see it.
+    transaction.on_commit(lambda: sms_deliver.delay(message_id), robust=True)

@@ -56,13 +56,14 @@ def test_it_refuses_bulk_updates_and_deletes(db: Any) -> None:
 @pytest.mark.postgresql
 def test_it_refuses_raw_sql_updates_and_deletes_on_postgresql(postgresql: None) -> None:
     recent, old = record(action="export", ip="10.0.0.1"), _entry_aged(400)
-    for sql, params in [
+    statements: list[tuple[str, list[Any]]] = [
         ("UPDATE audit_auditentry SET ip = %s WHERE id = %s", ["127.0.0.1", recent.pk]),
         ("UPDATE audit_auditentry SET result = %s WHERE id = %s", ["ok", old.pk]),
         ("DELETE FROM audit_auditentry WHERE id = %s", [recent.pk]),
         # Old enough to prune, but only the pruning command may delete it.
         ("DELETE FROM audit_auditentry WHERE id = %s", [old.pk]),
-    ]:
+    ]
+    for sql, params in statements:
         with pytest.raises(DatabaseError, match="append-only"):
             _raw(sql, params)
     assert AuditEntry.objects.get(pk=recent.pk).ip == "10.0.0.1"
@@ -87,7 +88,8 @@ def test_it_prunes_only_rows_older_than_the_retention(db: Any) -> None:
 
     call_command("prune_audit", stdout=out)  # default: one year
     assert "已删除 2 条" in out.getvalue()
-    assert set(AuditEntry.objects.values_list("pk", flat=True)) == {entries[a].pk for a in ages[2:]} | {today.pk}
+    remaining = set(AuditEntry.objects.values_list("pk", flat=True))
+    assert remaining == {entries[a].pk for a in ages[2:]} | {today.pk}
 
     call_command("prune_audit", "--days", "250", stdout=StringIO())
     assert not AuditEntry.objects.filter(pk=entries[300].pk).exists()

@@ -1,4 +1,4 @@
-"""`record()`: who, unit, IP, object, result, detail and time of every audited event (SPEC §10 'Audit log')."""
+"""`record()`: who, unit, IP, object, result, detail and time of each audited event (SPEC §10 'Audit log')."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,8 +20,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def test_it_records_actor_unit_object_result_and_detail(personas: Personas) -> None:
     unit = personas.unit_a
-    entry = record(action="unit.approve", actor=personas.clerk, unit=unit, obj=unit, result="ok", ip="10.9.8.7",
-                   reason="材料齐全")
+    entry = record(action="unit.approve", actor=personas.clerk, unit=unit, obj=unit, result="ok",
+                   ip="10.9.8.7", reason="材料齐全")
     entry = AuditEntry.objects.get(pk=entry.pk)
     assert (entry.actor_kind, entry.actor_id, entry.actor_label) == ("staff", personas.clerk.pk,
                                                                      personas.clerk.audit_label)

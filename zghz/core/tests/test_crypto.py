@@ -89,8 +89,9 @@ def test_it_decrypts_old_ciphertexts_after_a_key_rotation_and_seals_new_ones_wit
 def test_it_rotates_keys_through_the_model_field(db: Any) -> None:
     id_number = make_id("32020219900101123")
     with override_settings(FIELD_ENCRYPTION_KEY=OLD):
-        person = Person.objects.create(name="王芳", id_number=id_number, id_hash="h1", birth_date="1990-01-01",
-                                       phone="13912345678", bank_card="6228480402564890018")
+        person = Person.objects.create(name="王芳", id_number=id_number, id_hash="h1",
+                                       birth_date="1990-01-01", phone="13912345678",
+                                       bank_card="6228480402564890018")
         old_id = keys().current_id
         assert _key_id(_stored_token(Person, person.pk, "id_number")) == old_id
     with override_settings(FIELD_ENCRYPTION_KEY=f"{NEW},{OLD}"):
@@ -139,13 +140,13 @@ def test_it_keys_the_blind_index_with_the_secret() -> None:
 
 def _dump_database() -> list[tuple[str, str, Any]]:
     """Every cell of every table, as a raw SQL dump would show it."""
-    cells = []
+    cells: list[tuple[str, str, Any]] = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             columns = [c[0] for c in cursor.description]
             for row in cursor.fetchall():
-                cells.extend((table, column, value) for column, value in zip(columns, row))
+                cells.extend((table, column, value) for column, value in zip(columns, row, strict=True))
     return cells
 
 
@@ -159,8 +160,9 @@ def _contains(value: Any, needle: str) -> bool:
     return needle.lower() in str(value).lower()
 
 
-def test_it_leaves_no_plain_id_card_or_phone_in_a_raw_dump(personas: Personas, django_capture_on_commit_callbacks:
-                                                           Any) -> None:
+def test_it_leaves_no_plain_id_card_or_phone_in_a_raw_dump(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
     from zghz.enrolment.models import WorkOrder, WorkOrderLine
     from zghz.plans.models import Plan, PlanYear
     from zghz.sms.services import sms_queue
@@ -173,7 +175,8 @@ def test_it_leaves_no_plain_id_card_or_phone_in_a_raw_dump(personas: Personas, d
                                  id_hash=blind_index(line_id, purpose="id"), bank_card=line_card,
                                  bank_name="建设银行", phone=line_phone)
     with django_capture_on_commit_callbacks(execute=False):
-        sms_queue(phone="13577778888", text="您的单位审核已通过。", purpose="unit_review", idempotency_key="dump-1")
+        sms_queue(phone="13577778888", text="您的单位审核已通过。", purpose="unit_review",
+                  idempotency_key="dump-1")
 
     member = personas.member
     secrets = {
@@ -186,7 +189,8 @@ def test_it_leaves_no_plain_id_card_or_phone_in_a_raw_dump(personas: Personas, d
 
     cells = _dump_database()
     tables = {t for t, _, _ in cells}
-    for table in ("members_person", "units_unit", "accounts_user", "sms_smsmessage", "enrolment_workorderline"):
+    personal = ("members_person", "units_unit", "accounts_user", "sms_smsmessage", "enrolment_workorderline")
+    for table in personal:
         assert table in tables, f"{table} missing from the dump"
     # The scan does find plain values: names are stored in clear, and so is the blind index.
     assert any(_contains(v, "赵六") for _, _, v in cells)
