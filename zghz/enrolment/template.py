@@ -16,7 +16,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from .roster import TEMPLATE_EXAMPLE, RosterRow, reason_text
+from .roster import MAX_ROWS, TEMPLATE_EXAMPLE, RosterRow, reason_text
 
 __all__ = ["HEADERS", "INSTRUCTIONS", "TITLE", "build_template_xlsx", "write_roster_xlsx"]
 
@@ -32,7 +32,7 @@ INSTRUCTIONS = (
 HEADERS = ("序号", "姓名", "居民身份证号(证件号码)", "社保卡银行卡号", "开户行", "手机号", "备注")
 TEXT_COLUMNS = (2, 3, 5)  # ID, card, phone: Excel must never turn these into numbers
 COLUMN_WIDTHS = (6, 12, 24, 24, 28, 15, 16)
-TEMPLATE_TEXT_ROWS = 50_000  # rows 4..50003 = the roster row limit
+TEMPLATE_TEXT_ROWS = MAX_ROWS  # rows 4..50003: as many as one upload may carry
 FIRST_DATA_ROW = 3  # 0-based: Excel row 4
 
 # A cell starting with one of these is read as a formula by Excel (and by LibreOffice/WPS on re-entry).
@@ -42,9 +42,15 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class _Formats:
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
         border = {"border": 1, "valign": "vcenter"}
-        self.title: Format = wb.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
-        self.note: Format = wb.add_format({**border, "font_color": "#C00000", "text_wrap": True, "font_size": 9})
-        self.header: Format = wb.add_format({**border, "bold": True, "align": "center", "bg_color": "#DDEBF7"})
+        self.title: Format = wb.add_format(
+            {"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}
+        )
+        self.note: Format = wb.add_format(
+            {**border, "font_color": "#C00000", "text_wrap": True, "font_size": 9}
+        )
+        self.header: Format = wb.add_format(
+            {**border, "bold": True, "align": "center", "bg_color": "#DDEBF7"}
+        )
         self.cell: Format = wb.add_format({**border, "num_format": "@"})
         # quote_prefix keeps "=..." text even after a user edits the cell and presses Enter.
         self.literal: Format = wb.add_format({**border, "num_format": "@", "quote_prefix": True})
@@ -73,7 +79,9 @@ def _write_layout(ws: Worksheet, fmt: _Formats, extra_column: str | None) -> int
 def build_template_xlsx() -> bytes:
     """The empty 参保花名册 with the manual's example row (张三) and text-formatted ID/card/phone cells."""
     out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    wb = xlsxwriter.Workbook(
+        out, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}
+    )
     ws = wb.add_worksheet("参保花名册")
     fmt = _Formats(wb)
     _write_layout(ws, fmt, None)
