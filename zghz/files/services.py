@@ -10,6 +10,7 @@ import io
 import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from zghz.audit.services import record
 from zghz.core.crypto import decrypt_bytes, encrypt_bytes
@@ -33,7 +34,16 @@ SPREADSHEET_TYPES = {"xlsx", "xls", "csv"}
 IMAGE_MAX_SIDE = 2600  # long side after downscaling: legible scans, phone photos no longer 10 MB
 ZIP_MAX_UNCOMPRESSED = 300 * 1024 * 1024
 ZIP_MAX_RATIO = 200
-_PDF_DANGEROUS = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData)\b")
+# A cheap first pass over the raw bytes. Short names such as /JS or /XFA are left to the object walk: a
+# few bytes turn up by chance in a large scanned image stream and would refuse honest scans.
+_PDF_DANGEROUS = re.compile(rb"/(JavaScript|Launch|EmbeddedFiles?|RichMedia|SubmitForm|ImportData)\b")
+# Dictionary keys, or values of /S, /Type and /Subtype, that mean a script, an action reaching outside
+# the document, a form that posts somewhere, or an attached file.
+_PDF_DANGEROUS_NAMES = {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/EF",
+                        "/FileAttachment", "/RichMedia", "/XFA", "/SubmitForm", "/ImportData", "/GoToE"}
+_PDF_KIND_KEYS = {"/S", "/Type", "/Subtype"}
+PDF_MAX_OBJECTS = 200_000
+PDF_ACTIVE_CONTENT = "PDF 中含有脚本、动作或嵌入文件，请打印后扫描为图片或重新导出 PDF 后上传"
 
 
 @dataclass
@@ -63,54 +73,125 @@ def _extension(name: str) -> str:
 
 def _clean_image(data: bytes, ext: str) -> CleanFile:
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        formats = ["PNG"] if ext == "png" else ["JPEG"]
+        with Image.open(io.BytesIO(data), formats=formats) as probe:
             width, height = probe.size
             if width * height > settings.UPLOAD_MAX_PIXELS:
                 raise DomainError(f"图片像素过大（{width}×{height}），请缩小后上传")
             probe.verify()
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            if max(img.size) > IMAGE_MAX_SIDE:
-                img.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
-            out = io.BytesIO()
-            # Re-encoding drops EXIF (GPS, camera) and anything appended after the image data.
-            if ext == "png" and img.mode in {"RGBA", "LA", "P"}:
-                img.save(out, format="PNG", optimize=True)
-                return CleanFile(out.getvalue(), "png", "image/png")
-            img.convert("RGB").save(out, format="JPEG", quality=85)
-            return CleanFile(out.getvalue(), "jpg", "image/jpeg")
+        with Image.open(io.BytesIO(data), formats=formats) as source:
+            source.load()
+            img = ImageOps.exif_transpose(source)
+        if max(img.size) > IMAGE_MAX_SIDE:
+            img.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
+        # Only pixels survive: Pillow would otherwise write back the comment, ICC profile or transparency
+        # it read, and a comment or profile is where a polyglot keeps its payload. EXIF (GPS, camera) and
+        # anything appended after the image data are dropped by the re-encoding itself.
+        img.info = {"transparency": img.info["transparency"]} if "transparency" in img.info else {}
+        out = io.BytesIO()
+        if ext == "png" and img.mode in {"RGBA", "LA", "P"}:
+            img.save(out, format="PNG", optimize=True)
+            return CleanFile(out.getvalue(), "png", "image/png")
+        img.convert("RGB").save(out, format="JPEG", quality=85)
+        return CleanFile(out.getvalue(), "jpg", "image/jpeg")
     except DomainError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow's own, larger bound, checked when the header is read
+        raise DomainError("图片像素过大，请缩小后上传") from None
+    except Exception:  # a hostile file can make any decoder fail in any way; the user gets one answer
         raise DomainError("图片已损坏或格式不正确，请重新拍照或导出后上传") from None
+
+
+def _pdf_danger(reader: Any) -> bool:
+    """Walks every object reachable from the trailer, decoded (names unescaped, object streams opened),
+    looking for actions, scripts, forms that submit and attached files; the raw byte scan above misses
+    `/J#61vaScript` and anything inside a compressed object stream."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    seen: set[tuple[int, int]] = set()
+    stack: list[Any] = [reader.trailer]
+    budget = PDF_MAX_OBJECTS
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndirectObject):
+            ref = (node.idnum, node.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            node = node.get_object()
+        budget -= 1
+        if budget < 0:
+            raise DomainError("PDF 结构过于复杂，无法检查，请重新导出后上传")
+        if isinstance(node, DictionaryObject):
+            for key, value in node.items():
+                if key in _PDF_DANGEROUS_NAMES or (key in _PDF_KIND_KEYS and value in _PDF_DANGEROUS_NAMES):
+                    return True
+                stack.append(value)
+        elif isinstance(node, ArrayObject):
+            stack.extend(node)
+    return False
 
 
 def _clean_pdf(data: bytes) -> CleanFile:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     if _PDF_DANGEROUS.search(data):
-        raise DomainError("PDF 中含有脚本或嵌入文件，请打印后扫描为图片或重新导出 PDF 后上传")
+        raise DomainError(PDF_ACTIVE_CONTENT)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DomainError("PDF 已加密，请取消密码后上传")
-        root: Any = reader.trailer["/Root"]
-        names = root.get("/Names")
-        if names is not None and any(k in names.get_object() for k in ("/JavaScript", "/EmbeddedFiles")):
-            raise DomainError("PDF 中含有脚本或嵌入文件，请重新导出后上传")
-        # Object streams are compressed, so walk the decoded objects too.
-        for page in reader.pages:
-            for annot in page.get("/Annots") or []:
-                action = annot.get_object().get("/A")
-                if action is not None and action.get_object().get("/S") in {"/JavaScript", "/Launch"}:
-                    raise DomainError("PDF 中含有脚本，请重新导出后上传")
+        if _pdf_danger(reader):
+            raise DomainError(PDF_ACTIVE_CONTENT)
+        if len(reader.pages) == 0:
+            raise DomainError("PDF 没有页面，请重新导出后上传")
     except DomainError:
         raise
-    except (PdfReadError, KeyError, ValueError, TypeError, AttributeError):
+    except Exception:  # a hostile file can make the parser fail in any way; the user gets one answer
         raise DomainError("PDF 已损坏，无法打开，请重新导出后上传") from None
     return CleanFile(data, "pdf", "application/pdf")
+
+
+_UNREADABLE_SHEET = "文件无法读取，请确认是未加密的 xlsx、xls 或 csv 文件"
+_SHEET_TOO_BIG = "表格文件异常（解压后过大），请重新导出后上传"
+_SHEET_MISMATCH = "文件内容与扩展名不符，请上传 xlsx、xls 或 csv 格式的花名册"
+_SHEET_PASSWORD = "表格已设置密码，请取消密码后上传"
+_SHEET_MACRO = "表格中含有宏，请另存为不含宏的 xlsx 后上传"
+_OLE_VBA = "_VBA_PROJECT".encode("utf-16-le")
+_OLE_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+
+
+def _inflate_members(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """Inflates every member for real, with a cap, instead of trusting the sizes the archive declares:
+    a crafted archive can announce a few kilobytes and unpack to gigabytes inside the spreadsheet parser."""
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise DomainError(_SHEET_PASSWORD)
+        if info.compress_type not in {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}:
+            raise DomainError(_UNREADABLE_SHEET)
+        header = data[info.header_offset:info.header_offset + 30]
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            raise DomainError(_UNREADABLE_SHEET)
+        name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
+        start = info.header_offset + 30 + name_len + extra_len
+        packed = data[start:start + info.compress_size]
+        if info.compress_type == zipfile.ZIP_STORED:
+            produced = len(packed)
+        else:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            produced, pending = 0, packed
+            while pending and not inflater.eof:
+                chunk = inflater.decompress(pending, 1 << 20)
+                pending = inflater.unconsumed_tail
+                produced += len(chunk)
+                if total + produced > ZIP_MAX_UNCOMPRESSED:
+                    raise DomainError(_SHEET_TOO_BIG)
+        total += produced
+        if total > ZIP_MAX_UNCOMPRESSED:
+            raise DomainError(_SHEET_TOO_BIG)
+        if produced != info.file_size:
+            raise DomainError(_UNREADABLE_SHEET)
 
 
 def check_spreadsheet(data: bytes, name: str) -> str:
@@ -118,8 +199,8 @@ def check_spreadsheet(data: bytes, name: str) -> str:
     ext = _extension(name)
     kind = _sniff(data)
     if ext == "csv":
-        if kind is not None:
-            raise DomainError("文件内容与扩展名不符，请上传 xlsx、xls 或 csv 格式的花名册")
+        if kind is not None or b"\x00" in data[:65536]:
+            raise DomainError(_SHEET_MISMATCH)
         return "csv"
     if ext in {"xlsm", "xltm", "xlsb"}:
         raise DomainError("不支持含宏的表格（xlsm），请另存为 xlsx 后上传")
@@ -127,26 +208,32 @@ def check_spreadsheet(data: bytes, name: str) -> str:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 infos = zf.infolist()
-                names = {i.filename for i in infos}
-                if any("vbaProject" in n for n in names):
-                    raise DomainError("表格中含有宏，请另存为不含宏的 xlsx 后上传")
-                total = sum(i.file_size for i in infos)
-                packed = sum(i.compress_size for i in infos) or 1
-                if total > ZIP_MAX_UNCOMPRESSED or total / packed > ZIP_MAX_RATIO:
-                    raise DomainError("表格文件异常（解压后过大），请重新导出后上传")
-                if "xl/workbook.xml" not in names:
-                    raise DomainError("文件无法读取，请确认是未加密的 xlsx、xls 或 csv 文件")
-        except zipfile.BadZipFile:
-            raise DomainError("文件无法读取，请确认是未加密的 xlsx、xls 或 csv 文件") from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+            raise DomainError(_UNREADABLE_SHEET) from None
+        names = {i.filename for i in infos}
+        if any("vbaproject" in n.lower() for n in names):
+            raise DomainError(_SHEET_MACRO)
+        total = sum(i.file_size for i in infos)
+        packed = sum(i.compress_size for i in infos) or 1
+        if total > ZIP_MAX_UNCOMPRESSED or total / packed > ZIP_MAX_RATIO:
+            raise DomainError(_SHEET_TOO_BIG)
+        if "xl/workbook.xml" not in names:
+            raise DomainError(_UNREADABLE_SHEET)
+        try:
+            _inflate_members(data, infos)
+        except zlib.error:
+            raise DomainError(_UNREADABLE_SHEET) from None
         return "xlsx"
-    if ext == "xlsx" and kind == "ole":
+    if kind == "ole" and ext in {"xlsx", "xls"}:
         # An encrypted xlsx is an OLE container holding the real workbook.
-        raise DomainError("表格已设置密码，请取消密码后上传")
-    if ext == "xls" and kind == "ole":
+        if ext == "xlsx" or _OLE_ENCRYPTED in data:
+            raise DomainError(_SHEET_PASSWORD)
+        if _OLE_VBA in data:
+            raise DomainError(_SHEET_MACRO)
         return "xls"
     if ext not in SPREADSHEET_TYPES:
         raise DomainError("请上传 xlsx、xls 或 csv 格式的花名册")
-    raise DomainError("文件内容与扩展名不符，请上传 xlsx、xls 或 csv 格式的花名册")
+    raise DomainError(_SHEET_MISMATCH)
 
 
 def clean_document(data: bytes, name: str, *, allowed: set[str] = DOCUMENT_TYPES) -> CleanFile:
@@ -162,11 +249,19 @@ def clean_document(data: bytes, name: str, *, allowed: set[str] = DOCUMENT_TYPES
 
 
 def read_upload(upload: UploadedFile) -> bytes:
-    if upload.size is not None and upload.size > settings.UPLOAD_MAX_BYTES:
-        raise DomainError(f"文件过大，单个文件不能超过 {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB")
-    if not upload.size:
+    """The upload's bytes, refusing empty and oversized files. Reads at most one byte past the limit, so a
+    size the client misreports cannot make the server read more."""
+    limit = settings.UPLOAD_MAX_BYTES
+    too_big = DomainError(f"文件过大，单个文件不能超过 {max(limit // (1024 * 1024), 1)} MB")
+    if upload.size is not None and upload.size > limit:
+        raise too_big
+    upload.seek(0)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise too_big
+    if not data:
         raise DomainError("文件为空，请重新选择")
-    return upload.read()
+    return data
 
 
 def store_upload(*, upload: UploadedFile, purpose: str, actor: Any, unit: Any = None,

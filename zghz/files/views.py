@@ -13,7 +13,7 @@ def file_response(stored: StoredFile, *, actor: Any, unit: Any = None, inline: b
     """Serve a stored file. Callers must already have fetched the owner through its permission getter."""
     record(action="file.download", actor=actor, unit=unit, obj=stored, purpose=stored.purpose)
     response = HttpResponse(read_stored(stored), content_type=stored.content_type)
-    response["Content-Disposition"] = content_disposition_header(not inline, stored.original_name)
+    response["Content-Disposition"] = content_disposition_header(not inline, stored.original_name) or ""
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     return response
