@@ -113,6 +113,22 @@ def test_it_stores_ciphertext_and_keeps_blank_values_blank(db: Any) -> None:
     assert fresh.phone == "" and fresh.bank_card == ""
 
 
+def test_it_refuses_to_search_an_encrypted_column(db: Any) -> None:
+    from django.core.exceptions import FieldError
+
+    person = Person.objects.create(name="韩梅", id_number=make_id("32020219900101125"), id_hash="h3",
+                                   birth_date="1990-01-01", phone="13912345678")
+    with pytest.raises(ValueError, match="blind index"):
+        Person.objects.filter(phone="13912345678").exists()  # would silently find nothing
+    with pytest.raises(FieldError):
+        Person.objects.filter(phone__startswith="139").exists()
+    assert not Person.objects.filter(pk=person.pk, phone="").exists()
+    assert Person.objects.filter(pk=person.pk, bank_card="").exists()
+    assert Person.objects.filter(phone_hash=blind_index("13912345678", purpose="phone")).count() == 0
+    Person.objects.filter(pk=person.pk).update(phone_hash=blind_index("13912345678", purpose="phone"))
+    assert Person.objects.get(phone_hash=blind_index("13912345678", purpose="phone")).pk == person.pk
+
+
 def test_it_computes_a_deterministic_blind_index_separated_by_purpose() -> None:
     value = "13900000001"
     assert blind_index(value, purpose="phone") == blind_index(value, purpose="phone")

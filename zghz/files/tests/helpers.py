@@ -89,3 +89,18 @@ def pdf_with_hidden_action(action: str = "/JavaScript") -> bytes:
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def pdf_with_stream_bytes(data: bytes) -> bytes:
+    """A one-page PDF whose page content stream holds `data` verbatim, as a scanned image's bytes would."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()

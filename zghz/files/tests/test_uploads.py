@@ -24,6 +24,7 @@ from .helpers import (
     jpeg_with_gps,
     pdf_bytes,
     pdf_with_hidden_action,
+    pdf_with_stream_bytes,
     pixel_bomb_png,
     png_bytes,
     upload,
@@ -178,6 +179,14 @@ def test_it_refuses_a_pdf_action_whose_name_is_escaped(personas: Personas, actio
     data = pdf_with_hidden_action(action)
     assert action.encode() not in data  # invisible to a byte search
     assert "脚本" in _refused(personas, "hidden.pdf", data)
+
+
+def test_it_accepts_a_pdf_whose_image_data_happens_to_hold_short_names(personas: Personas) -> None:
+    # Three bytes such as "/JS" turn up by chance in megabytes of scanned image data; only decoded
+    # dictionaries say whether a document carries a script.
+    data = pdf_with_stream_bytes(b"\x8f\x02/JS \x91/XFA\x00/AA \x13")
+    assert b"/JS " in data
+    assert _store(personas, "scan.pdf", data).content_type == "application/pdf"
 
 
 def test_it_refuses_an_encrypted_pdf(personas: Personas) -> None:
