@@ -4,6 +4,8 @@ download is audited (who, unit, IP, file)."""
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+from django.core.files.storage import storages
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -95,3 +97,11 @@ def test_it_serves_a_units_certificate_to_its_handler_only(client: Client, perso
     entry = AuditEntry.objects.get(action="file.download")
     assert (entry.actor_id, entry.unit_id, entry.ip) == (personas.unit_a.handler_id, personas.unit_a.pk,
                                                          "198.51.100.23")
+
+
+def test_it_does_not_audit_a_download_that_failed(personas: Personas) -> None:
+    stored = _stored(personas)
+    storages["private"].delete(stored.storage_name)
+    with pytest.raises(FileNotFoundError):
+        file_response(stored, actor=personas.clerk)
+    assert not AuditEntry.objects.filter(action="file.download").exists()
