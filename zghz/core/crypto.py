@@ -4,9 +4,11 @@ Values are sealed with AES-256-GCM under a key that lives outside the database (
 Look-ups and uniqueness use a keyed hash (blind index): HMAC-SHA256 under a second key derived from the
 same secret, so a database dump reveals neither the numbers nor a dictionary-attackable plain hash.
 
-FIELD_ENCRYPTION_KEY may hold several comma-separated secrets: the first encrypts, all decrypt, which
-lets operators rotate keys without downtime. The blind index always uses the first secret's index key,
-so rotating it means re-indexing (a management command's job, not a request's).
+FIELD_ENCRYPTION_KEY may hold several comma-separated secrets: the first encrypts, all decrypt, so old
+ciphertexts stay readable while rows are re-encrypted under a new key. The blind index always uses the
+first secret's index key, so putting a new secret first also changes every blind index: look-ups and
+uniqueness checks on the *_hash columns fail until those columns are recomputed. Rotate only together
+with re-indexing.
 """
 
 from __future__ import annotations
