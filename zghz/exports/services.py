@@ -90,7 +90,7 @@ def export_execute(*, job_id: Any) -> str:
             ExportJob.objects.filter(pk=job.pk).update(rows_done=n)
 
         rows = write_xlsx(path, sheet_name=source.title, columns=source.columns, rows=source.rows(),
-                          progress=progress, progress_every=PROGRESS_EVERY, tmpdir=tmpdir)
+                          progress=progress, progress_every=PROGRESS_EVERY)
         with open(path, "rb") as fh:
             data = fh.read()
         name = f"{source.title}_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"

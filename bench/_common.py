@@ -1,0 +1,51 @@
+"""Shared set-up for the benchmarks: Django on the benchmark database, timing and memory helpers."""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/zghz_bench"
+
+
+def setup(*, require_postgres: bool = True) -> None:
+    """Configure Django for a benchmark. Refuses the `zghz` database the test suite uses."""
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zghz.settings")
+    os.environ.setdefault("STAFF_TOTP_REQUIRED", "false")
+    url = urlsplit(os.environ["DATABASE_URL"])
+    if require_postgres and url.scheme not in {"postgres", "postgresql"}:
+        sys.exit("The benchmarks run on PostgreSQL: set DATABASE_URL=postgres://.../zghz_bench")
+    if url.path.lstrip("/") == "zghz":
+        sys.exit("Refusing to use the `zghz` database (the test suite's); use a separate one such as zghz_bench")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    bench_dir = str(ROOT / "bench")
+    if bench_dir not in sys.path:
+        sys.path.insert(0, bench_dir)
+    import django
+
+    django.setup()
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "MISSED"
