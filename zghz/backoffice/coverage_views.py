@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
-from zghz.coverage.selectors import RecordFilter, coverage_for_staff, for_page
+from zghz.coverage.selectors import RecordFilter, coverage_for_staff, page_ids
 from zghz.exports.kinds import COVERAGE_STAFF
 from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
 from zghz.exports.services import export_start
@@ -62,8 +62,8 @@ def records(request: HttpRequest) -> HttpResponse:
     form = StaffRecordQueryForm(request.GET, user=_user(request))
     if not form.is_valid():
         return _page(request, form)
-    qs = for_page(coverage_for_staff(_user(request), form.staff_filter()), with_unit=True)
-    page_obj = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    ids = page_ids(coverage_for_staff(_user(request), form.staff_filter()))
+    page_obj = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
     return _page(request, form, page_obj=page_obj, rows=record_rows(page_obj, with_unit=True))
 
 

@@ -22,8 +22,9 @@ from zghz.coverage.selectors import (
     RecordFilter,
     coverage_of_unit,
     default_year,
-    for_page,
+    page_ids,
     record_years,
+    with_details,
 )
 from zghz.exports.kinds import COVERAGE_UNIT
 from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
@@ -80,10 +81,10 @@ def querystring_without_page(params: QueryDict) -> str:
 
 
 def record_rows(page: Any, *, with_unit: bool = False) -> list[dict[str, Any]]:
-    """The table's cells for one page: personal numbers masked (SPEC §10)."""
+    """The table's cells for one page of coverage ids: personal numbers masked (SPEC §10)."""
     rows = []
     c: Coverage
-    for c in page:
+    for c in with_details(list(page.object_list), with_unit=with_unit):
         person = c.person
         row = {
             "number": c.work_order.number, "name": person.name,
@@ -106,8 +107,8 @@ def records(request: HttpRequest, unit: Unit) -> HttpResponse:
     page_obj = None
     rows: list[dict[str, Any]] = []
     if form.is_valid():
-        qs = for_page(coverage_of_unit(unit, form.record_filter()))
-        page_obj = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+        ids = page_ids(coverage_of_unit(unit, form.record_filter()))
+        page_obj = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
         rows = record_rows(page_obj)
     return render(request, "portal/coverage/records.html", {
         "unit": unit, "nav": "records", "form": form, "page_obj": page_obj, "rows": rows,
