@@ -37,6 +37,10 @@ class WorkOrder(models.Model):
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # Kept by the services in the same transaction as the lines they count, so list pages show 人数
+    # without counting up to 50,000 lines per order.
+    eligible_count = models.PositiveIntegerField(_("人数"), default=0)
+    ineligible_count = models.PositiveIntegerField(_("不可参保人数"), default=0)
 
     class Meta:
         ordering = ["-id"]
@@ -68,6 +72,9 @@ class WorkOrderLine(models.Model):
     bank_name = models.CharField(_("开户行"), max_length=64, blank=True)
     phone = EncryptedTextField(_("手机号"), blank=True)
     remark = models.CharField(_("备注"), max_length=255, blank=True)
+    # Keyed hash of the normalised row (name, ID, card, bank, phone, remark): uploading the same file
+    # again recognises rows that are already here without decrypting anything.
+    fingerprint = models.CharField(max_length=64, blank=True)
     eligible = models.BooleanField(_("可参保"), default=True)
     reasons: Any = models.JSONField(_("不可参保原因"), default=list, blank=True)
     # Open until the work order completes; an open eligible line reserves the person for this plan.

@@ -1,0 +1,137 @@
+"""Reads for 参保申请: the permission-checked getters, list queries and the database half of eligibility."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from zghz.accounts.models import User
+from zghz.coverage.models import Coverage
+from zghz.coverage.services import RENEWAL_EARLY_DAYS, RENEWAL_GRACE_DAYS, chunked
+from zghz.units.models import Unit
+from zghz.units.selectors import units_visible_to_staff
+
+from .models import WorkOrder, WorkOrderLine
+
+
+def expected_start(today: date | None = None) -> date:
+    """The start date a new coverage would get if its work order completed today (Asia/Shanghai)."""
+    return (today or timezone.localdate()) + timedelta(days=1)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Unit portal
+
+
+def work_orders_of_unit(unit: Unit) -> QuerySet[WorkOrder]:
+    return WorkOrder.objects.filter(unit=unit).select_related("plan_year__plan").order_by("-id")
+
+
+def work_order_for_unit(unit: Unit, number: str) -> WorkOrder:
+    """The unit's own work order by number; another unit's (or none) is 404 for every method."""
+    wo = (
+        WorkOrder.objects.select_related("plan_year__plan", "unit__handler", "payment_voucher", "stamped_roster")
+        .filter(unit=unit, number=number)
+        .first()
+    )
+    if wo is None:
+        raise Http404
+    return wo
+
+
+# ---------------------------------------------------------------------------------------------------
+# Back office
+
+
+def work_orders_visible_to_staff(user: User) -> QuerySet[WorkOrder]:
+    """Every work order for city-wide roles; a 区局 account sees its district's units only."""
+    return WorkOrder.objects.filter(unit__in=units_visible_to_staff(user).values("pk"))
+
+
+def work_order_for_staff(user: User, number: str) -> WorkOrder:
+    wo = (
+        work_orders_visible_to_staff(user)
+        .select_related("plan_year__plan", "unit__handler", "unit__district", "payment_voucher", "stamped_roster")
+        .filter(number=number)
+        .first()
+    )
+    if wo is None:
+        raise Http404
+    return wo
+
+
+def work_order_search(user: User, *, status: str = "", unit_name: str = "", number: str = "") -> QuerySet[WorkOrder]:
+    qs = work_orders_visible_to_staff(user).select_related("plan_year__plan", "unit")
+    if status:
+        qs = qs.filter(status=status)
+    if unit_name.strip():
+        qs = qs.filter(unit__name__icontains=unit_name.strip())
+    if number.strip():
+        qs = qs.filter(number__icontains=number.strip().upper())
+    # The queue shows the oldest submission first among those waiting, newest orders otherwise.
+    return qs.order_by("-submitted_at", "-id")
+
+
+def work_order_lines(work_order: WorkOrder, *, eligible: bool) -> QuerySet[WorkOrderLine]:
+    return WorkOrderLine.objects.filter(work_order=work_order, eligible=eligible).order_by("id")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Eligibility against the database (SPEC §4: already_insured, pending_elsewhere; §7: renewal)
+
+
+@dataclass
+class Eligibility:
+    already_insured: set[str] = field(default_factory=set)
+    pending_elsewhere: set[str] = field(default_factory=set)
+    # id_hash -> (coverage id, end date) of the coverage a new line would continue
+    renewable: dict[str, tuple[int, date]] = field(default_factory=dict)
+
+    def reason(self, id_hash: str) -> str | None:
+        if id_hash in self.already_insured:
+            return "already_insured"
+        if id_hash in self.pending_elsewhere:
+            return "pending_elsewhere"
+        return None
+
+
+def db_eligibility(*, plan_id: int, id_hashes: Iterable[str], start: date,
+                   exclude_work_order_id: int | None = None) -> Eligibility:
+    """Set-based eligibility of people (by ID blind index) for a plan, for coverage starting on `start`.
+
+    - already_insured: the person's coverage of this plan runs past the renewal window (it ends 30 days
+      or more after `start`). Coverage ending sooner can be renewed now (the 续保提醒 list shows people
+      whose coverage ends within 30 days): the new term then starts the day after it ends.
+    - renewable: the latest coverage ends inside that window, or ended at most 10 days before the day
+      the work order would complete; it is the coverage the new one continues.
+    - pending_elsewhere: an open eligible line of the same plan in another work order (any unit).
+
+    One query per 1,000 people for each check, whatever the roster size.
+    """
+    hashes = sorted({h for h in id_hashes if h})
+    result = Eligibility()
+    since = start - timedelta(days=1 + RENEWAL_GRACE_DAYS)
+    insured_until = start + timedelta(days=RENEWAL_EARLY_DAYS)
+    latest: dict[str, tuple[int, date]] = {}
+    for chunk in chunked(hashes):
+        rows = Coverage.objects.filter(plan_id=plan_id, person__id_hash__in=chunk, end_date__gte=since).order_by().values_list(
+            "person__id_hash", "id", "end_date"
+        )
+        for id_hash, cov_id, end in rows:
+            if id_hash not in latest or end > latest[id_hash][1]:
+                latest[id_hash] = (cov_id, end)
+        lines = WorkOrderLine.objects.filter(plan_id=plan_id, is_open=True, eligible=True, id_hash__in=chunk)
+        if exclude_work_order_id is not None:
+            lines = lines.exclude(work_order_id=exclude_work_order_id)
+        result.pending_elsewhere.update(lines.order_by().values_list("id_hash", flat=True))
+    for id_hash, (cov_id, end) in latest.items():
+        if end >= insured_until:
+            result.already_insured.add(id_hash)
+        else:
+            result.renewable[id_hash] = (cov_id, end)
+    return result
