@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/zghz_bench"
 
 
-def setup(*, require_postgres: bool = True) -> None:
+def setup(*, require_postgres: bool = True, create_database: bool = False) -> None:
     """Configure Django for a benchmark. Refuses the `zghz` database the test suite uses."""
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zghz.settings")
@@ -29,9 +29,25 @@ def setup(*, require_postgres: bool = True) -> None:
     bench_dir = str(ROOT / "bench")
     if bench_dir not in sys.path:
         sys.path.insert(0, bench_dir)
+    if create_database:
+        ensure_database()
     import django
 
     django.setup()
+
+
+def ensure_database() -> None:
+    """Create the benchmark database when it does not exist yet (the server's `postgres` database is
+    used for that one statement)."""
+    import psycopg
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
 
 
 def median(values: Iterable[float]) -> float:

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.big_unit > args.coverages or args.units < 2:
         ap.error("--big-unit must not exceed --coverages, and there must be at least 2 units")
 
-    setup()
+    setup(create_database=True)
     import psycopg
     from django.core.management import call_command
     from django.db import connections, transaction

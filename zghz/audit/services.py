@@ -32,6 +32,10 @@ ACTION_LABELS = {
     "district.rename": "修改区局名称",
     "district.enable": "启用区局",
     "district.disable": "停用区局",
+    "plan.create": "新增参保项目",
+    "plan_year.create": "新增项目年度",
+    "plan_year.update": "修改项目年度",
+    "plan_year.new_version": "项目年度生成新版本",
 }
 
 
