@@ -42,6 +42,8 @@ def _secret(name: str, demo_file: str) -> str:
 SECRET_KEY = _secret("SECRET_KEY", "secret.key")
 # Field encryption key for ID numbers, bank cards and phones: kept outside the database.
 FIELD_ENCRYPTION_KEY = _secret("FIELD_ENCRYPTION_KEY", "field.key")
+# Key of the blind indexes (keyed hashes for look-up and uniqueness); separate so the encryption key can rotate.
+FIELD_INDEX_KEY = _secret("FIELD_INDEX_KEY", "index.key")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -1,14 +1,14 @@
 """Encryption at rest for personal data (ID numbers, bank cards, phones, medical files).
 
 Values are sealed with AES-256-GCM under a key that lives outside the database (FIELD_ENCRYPTION_KEY).
-Look-ups and uniqueness use a keyed hash (blind index): HMAC-SHA256 under a second key derived from the
-same secret, so a database dump reveals neither the numbers nor a dictionary-attackable plain hash.
+Look-ups and uniqueness use a keyed hash (blind index): HMAC-SHA256 under a key derived from a separate
+secret (FIELD_INDEX_KEY), so a database dump reveals neither the numbers nor a dictionary-attackable
+plain hash.
 
 FIELD_ENCRYPTION_KEY may hold several comma-separated secrets: the first encrypts, all decrypt, so old
-ciphertexts stay readable while rows are re-encrypted under a new key. The blind index always uses the
-first secret's index key, so putting a new secret first also changes every blind index: look-ups and
-uniqueness checks on the *_hash columns fail until those columns are recomputed. Rotate only together
-with re-indexing.
+ciphertexts stay readable while rows are re-encrypted under a new key. The index key is separate so that
+rotating the encryption key leaves every *_hash column valid; FIELD_INDEX_KEY itself is not rotated
+without recomputing those columns.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _derive(secret: str, info: bytes) -> bytes:
 
 
 class _Keys:
-    def __init__(self, raw: str):
+    def __init__(self, raw: str, index_secret: str):
         secrets = [s.strip() for s in raw.split(",") if s.strip()]
         if not secrets:
             raise ValueError("FIELD_ENCRYPTION_KEY is empty")
@@ -53,16 +53,16 @@ class _Keys:
             self.ciphers[key_id] = AESGCM(key)
             if i == 0:
                 self.current_id = key_id
-                self.index_key = _derive(secret, b"blind-index")
+        self.index_key = _derive(index_secret, b"blind-index")
 
 
 @lru_cache(maxsize=4)
-def _keys(raw: str) -> _Keys:
-    return _Keys(raw)
+def _keys(raw: str, index_secret: str) -> _Keys:
+    return _Keys(raw, index_secret)
 
 
 def keys() -> _Keys:
-    return _keys(settings.FIELD_ENCRYPTION_KEY)
+    return _keys(settings.FIELD_ENCRYPTION_KEY, settings.FIELD_INDEX_KEY)
 
 
 def encrypt_bytes(data: bytes, *, aad: bytes = b"") -> bytes:

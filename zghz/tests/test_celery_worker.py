@@ -39,7 +39,8 @@ def worker(tmp_path: Path) -> Any:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "zghz.settings", "DATABASE_URL": _database_url(),
            "CELERY_BROKER_URL": settings.REDIS_URL, "SMS_OUTBOX_PATH": str(tmp_path / "outbox.jsonl"),
            "ZGHZ_VAR_DIR": str(settings.VAR_DIR), "SECRET_KEY": settings.SECRET_KEY,
-           "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY}
+           "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+           "FIELD_INDEX_KEY": settings.FIELD_INDEX_KEY}
     celery_app.connection_for_write().default_channel.client.flushdb()  # a clean test queue
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "zghz", "worker", "--pool", "solo", "--loglevel", "WARNING",

@@ -86,6 +86,15 @@ def test_it_decrypts_old_ciphertexts_after_a_key_rotation_and_seals_new_ones_wit
             decrypt_str(old_token)  # once the old secret is removed its ciphertexts are unreadable
 
 
+def test_it_keeps_blind_indexes_valid_across_an_encryption_key_rotation() -> None:
+    with override_settings(FIELD_ENCRYPTION_KEY=OLD):
+        before = blind_index("320202199001011234", purpose="id")
+    with override_settings(FIELD_ENCRYPTION_KEY=f"{NEW},{OLD}"):
+        assert blind_index("320202199001011234", purpose="id") == before
+    with override_settings(FIELD_INDEX_KEY="another-index-secret"):
+        assert blind_index("320202199001011234", purpose="id") != before
+
+
 def test_it_rotates_keys_through_the_model_field(db: Any) -> None:
     id_number = make_id("32020219900101123")
     with override_settings(FIELD_ENCRYPTION_KEY=OLD):
@@ -145,9 +154,9 @@ def test_it_keys_the_blind_index_with_the_secret() -> None:
     import hashlib
 
     value = "320202199001011234"
-    with override_settings(FIELD_ENCRYPTION_KEY=OLD):
+    with override_settings(FIELD_INDEX_KEY=OLD):
         under_old = blind_index(value, purpose="id")
-    with override_settings(FIELD_ENCRYPTION_KEY=NEW):
+    with override_settings(FIELD_INDEX_KEY=NEW):
         under_new = blind_index(value, purpose="id")
     assert under_old != under_new
     # Not a plain hash that a dictionary of all ID numbers could reverse.
