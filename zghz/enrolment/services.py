@@ -316,6 +316,8 @@ def work_order_upload(*, work_order: WorkOrder, upload: UploadedFile, actor: Use
     rows, _header = read_roster_upload(upload)
     start = expected_start()
     _validate(rows, work_order.plan_year, start)
+    if all("template_example" in r.reasons for r in rows):
+        raise DomainError("花名册中只有模板示例“张三”，请删除或修改示例行，填写参保人员后再上传", code="no_data")
     hashes = [blind_index(r.id_number, purpose="id") if _id_usable(r) else "" for r in rows]
     fingerprints = [_fingerprint(r) for r in rows]
     summary = UploadSummary(rows_read=len(rows), warnings=sum(1 for r in rows if r.warnings))
