@@ -165,6 +165,7 @@ def test_it_does_not_double_people_when_the_same_file_is_uploaded_twice(personas
     path, expected = xlsx_file(tmp_path, 120, bad_fraction=0.1, seed=3)
     wo = draft(personas.unit_a, plan_year)
     first = work_order_upload(work_order=wo, upload=upload(path), actor=personas.unit_a.handler)
+    assert first.ineligible == len(expected) > 0  # bad rows must not be doubled either
     before = line_count()
     second = work_order_upload(work_order=wo, upload=upload(path), actor=personas.unit_a.handler)
     assert line_count() == before == 120
