@@ -1,3 +1,12 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from . import enrolment_views as views
+
+urlpatterns = [
+    path("work-orders/", views.work_order_queue, name="work_orders"),
+    path("work-orders/<str:number>/", views.work_order_detail, name="work_order_detail"),
+    path("work-orders/<str:number>/review/", views.work_order_review_view, name="work_order_review"),
+    path("work-orders/<str:number>/payment-review/", views.work_order_payment_review_view,
+         name="work_order_payment_review"),
+    path("work-orders/<str:number>/files/<str:kind>/", views.work_order_file, name="work_order_file"),
+]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from zghz.accounts.models import User
 from zghz.coverage.models import Coverage
 from zghz.coverage.services import RENEWAL_EARLY_DAYS, RENEWAL_GRACE_DAYS, chunked
+from zghz.plans.models import Plan
 from zghz.units.models import Unit
 from zghz.units.selectors import units_visible_to_staff
 
@@ -135,3 +136,9 @@ def db_eligibility(*, plan_id: int, id_hashes: Iterable[str], start: date,
         else:
             result.renewable[id_hash] = (cov_id, end)
     return result
+
+
+def plans_open_for_enrolment(year: int | None = None) -> QuerySet[Plan]:
+    """参保项目 a unit can choose under 新建: active plans with a current plan year for this year."""
+    year = year or timezone.localdate().year
+    return Plan.objects.filter(is_active=True, years__year=year, years__is_current=True).distinct().order_by("id")

@@ -1,0 +1,151 @@
+"""参保申请 in the back office: the queue, a work order's detail with its people (masked) and payment
+files, 经办 审核 (通过 / 驳回) of 待审核 orders and 财务 付款审核 of 付款待审核 orders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from zghz.accounts.models import User
+from zghz.core.errors import DomainError
+from zghz.enrolment.models import WorkOrder
+from zghz.enrolment.selectors import work_order_for_staff, work_order_lines, work_order_search
+from zghz.enrolment.services import work_order_payment_review, work_order_review
+from zghz.files.views import file_response
+from zghz.portal.coverage_views import querystring_without_page
+from zghz.portal.enrolment_views import masked_lines
+
+from .access import is_read_only, staff_view
+
+PER_PAGE = 20
+LINES_PER_PAGE = 50
+
+
+class WorkOrderFilterForm(forms.Form):
+    status = forms.ChoiceField(label="状态", choices=[("", "全部"), *WorkOrder.Status.choices], required=False)
+    unit = forms.CharField(label="单位名称", max_length=128, required=False)
+    number = forms.CharField(label="工单编号", max_length=20, required=False)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label="驳回原因", max_length=255, required=False)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def staff_work_order(*methods: str, perm: str | None = None,
+                     write: bool = False) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """staff_view, then the work order through the staff getter (district-scoped, 404 otherwise), then the
+    method check, so a number outside one's districts is 404 for every method."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @staff_view(perm=perm, write=write)
+        @wraps(view)
+        def wrapper(request: HttpRequest, number: str, **kwargs: Any) -> HttpResponse:
+            wo = work_order_for_staff(_user(request), number)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, wo, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@staff_view()
+@require_GET
+def work_order_queue(request: HttpRequest) -> HttpResponse:
+    form = WorkOrderFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    qs = work_order_search(_user(request), status=data.get("status", ""), unit_name=data.get("unit", ""),
+                           number=data.get("number", ""))
+    if form.is_bound and not form.is_valid():
+        qs = qs.none()
+    page_obj = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "backoffice/enrolment/queue.html", {
+        "nav": f"work_orders_{data.get('status', '')}" if data.get("status") in ("pending", "payment_review")
+        else "work_orders",
+        "form": form, "page_obj": page_obj, "querystring_without_page": querystring_without_page(request.GET),
+    })
+
+
+def _detail(request: HttpRequest, wo: WorkOrder, *, reject_form: RejectForm | None = None,
+            payment_reject_form: RejectForm | None = None, status: int = 200) -> HttpResponse:
+    user = _user(request)
+    writable = not is_read_only(user)
+    page_obj = Paginator(work_order_lines(wo, eligible=True), LINES_PER_PAGE).get_page(request.GET.get("page"))
+    ineligible = Paginator(work_order_lines(wo, eligible=False), LINES_PER_PAGE).get_page(request.GET.get("bad_page"))
+    return render(request, "backoffice/enrolment/detail.html", {
+        "nav": "work_orders", "wo": wo, "page_obj": page_obj, "rows": masked_lines(page_obj),
+        "ineligible_page": ineligible, "ineligible_rows": masked_lines(ineligible),
+        "querystring_without_page": querystring_without_page(request.GET),
+        "events": wo.events.all(), "S": WorkOrder.Status,
+        "can_review": writable and wo.status == WorkOrder.Status.PENDING and user.has_perm("accounts.review_work_order"),
+        "can_confirm": writable and wo.status == WorkOrder.Status.PAYMENT_REVIEW
+        and user.has_perm("accounts.confirm_payment"),
+        "reject_form": reject_form or RejectForm(prefix="review"),
+        "payment_reject_form": payment_reject_form or RejectForm(prefix="payment"),
+    }, status=status)
+
+
+@staff_work_order("GET", "HEAD")
+def work_order_detail(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
+    return _detail(request, wo)
+
+
+@staff_work_order("POST", perm="accounts.review_work_order", write=True)
+def work_order_review_view(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
+    """经办审核: action=approve → 待付款; action=reject with 驳回原因 → 暂存."""
+    approve = request.POST.get("action") == "approve"
+    form = RejectForm(request.POST, prefix="review")
+    form.is_valid()
+    try:
+        work_order_review(work_order=wo, actor=_user(request), approve=approve,
+                          reason=form.cleaned_data.get("reason", ""))
+    except DomainError as e:
+        if e.field == "reason":
+            form.add_error("reason", e.message)
+            return _detail(request, wo, reject_form=form, status=400)
+        messages.error(request, e.message)
+    else:
+        messages.success(request, f"参保申请 {wo.number} 已审核{'通过，等待单位付款' if approve else '驳回'}。")
+    return redirect("backoffice:work_order_detail", wo.number)
+
+
+@staff_work_order("POST", perm="accounts.confirm_payment", write=True)
+def work_order_payment_review_view(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
+    """财务付款审核: action=approve → 已完成 (coverage created); action=reject with 驳回原因 → 待付款."""
+    approve = request.POST.get("action") == "approve"
+    form = RejectForm(request.POST, prefix="payment")
+    form.is_valid()
+    try:
+        created = work_order_payment_review(work_order=wo, actor=_user(request), approve=approve,
+                                            reason=form.cleaned_data.get("reason", ""))
+    except DomainError as e:
+        if e.field == "reason":
+            form.add_error("reason", e.message)
+            return _detail(request, wo, payment_reject_form=form, status=400)
+        messages.error(request, e.message)
+    else:
+        messages.success(request, f"参保申请 {wo.number} 付款审核通过，已生成 {created} 条参保记录。" if approve
+                         else f"参保申请 {wo.number} 付款审核已驳回。")
+    return redirect("backoffice:work_order_detail", wo.number)
+
+
+@staff_work_order("GET", "HEAD")
+def work_order_file(request: HttpRequest, wo: WorkOrder, kind: str) -> HttpResponse:
+    """付款凭证 / 盖章参保花名册 of a work order the staff member may see; audited as a download."""
+    stored = {"voucher": wo.payment_voucher, "roster": wo.stamped_roster}.get(kind)
+    if stored is None:
+        raise Http404
+    return file_response(stored, actor=request.user, unit=wo.unit)
