@@ -8,5 +8,7 @@ urlpatterns = [
     path("work-orders/<str:number>/review/", views.work_order_review_view, name="work_order_review"),
     path("work-orders/<str:number>/payment-review/", views.work_order_payment_review_view,
          name="work_order_payment_review"),
-    path("work-orders/<str:number>/files/<str:kind>/", views.work_order_file, name="work_order_file"),
+    path("work-orders/<str:number>/voucher/", views.work_order_file, {"kind": "voucher"}, name="work_order_voucher"),
+    path("work-orders/<str:number>/stamped-roster/", views.work_order_file, {"kind": "roster"},
+         name="work_order_stamped_roster"),
 ]

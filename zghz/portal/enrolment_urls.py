@@ -15,5 +15,6 @@ urlpatterns = [
     path("apply/<str:number>/submit/", views.work_order_submit_view, name="apply_submit"),
     path("apply/<str:number>/pay/", views.work_order_pay_view, name="apply_pay"),
     path("apply/<str:number>/delete/", views.work_order_delete_view, name="apply_delete"),
-    path("apply/<str:number>/files/<str:kind>/", views.work_order_file, name="apply_file"),
+    path("apply/<str:number>/voucher/", views.work_order_file, {"kind": "voucher"}, name="apply_voucher"),
+    path("apply/<str:number>/stamped-roster/", views.work_order_file, {"kind": "roster"}, name="apply_stamped_roster"),
 ]

@@ -81,7 +81,7 @@ def test_it_scopes_a_district_account_to_its_district(client: Client, personas: 
     html = page(client.get("/staff/work-orders/"))
     assert b.number in html and a.number not in html
     assert client.get(f"/staff/work-orders/{b.number}/").status_code == 200
-    for url in (f"/staff/work-orders/{a.number}/", f"/staff/work-orders/{a.number}/files/voucher/"):
+    for url in (f"/staff/work-orders/{a.number}/", f"/staff/work-orders/{a.number}/voucher/"):
         assert client.get(url).status_code == 404
     assert 'value="approve"' not in page(client.get(f"/staff/work-orders/{b.number}/"))  # read-only
 
@@ -144,11 +144,10 @@ def test_it_confirms_a_payment_and_creates_coverage(client: Client, personas: Pe
     login_staff(client, personas.finance)
     html = page(client.get(f"/staff/work-orders/{wo.number}/"))
     assert "付款审核" in html and "实付款参保金额 120.00 元" in html
-    voucher = client.get(f"/staff/work-orders/{wo.number}/files/voucher/")
+    voucher = client.get(f"/staff/work-orders/{wo.number}/voucher/")
     assert voucher.status_code == 200 and voucher["Content-Type"] == "image/jpeg"
     assert AuditEntry.objects.filter(action="file.download", actor_id=personas.finance.pk).exists()
-    assert client.get(f"/staff/work-orders/{wo.number}/files/roster/").status_code == 200
-    assert client.get(f"/staff/work-orders/{wo.number}/files/other/").status_code == 404
+    assert client.get(f"/staff/work-orders/{wo.number}/stamped-roster/").status_code == 200
     r = client.post(f"/staff/work-orders/{wo.number}/payment-review/", {"action": "approve"}, follow=True)
     assert "已生成 2 条参保记录" in page(r)
     wo.refresh_from_db()
@@ -172,8 +171,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("get", "/staff/work-orders/", dict.fromkeys(STAFF, 200)),
     ("get", "/staff/work-orders/{p}/", {**dict.fromkeys(STAFF, 200), "district": 404}),
     ("get", "/staff/work-orders/{q}/", dict.fromkeys(STAFF, 200)),
-    ("get", "/staff/work-orders/{q}/files/voucher/", dict.fromkeys(STAFF, 200)),
-    ("get", "/staff/work-orders/{p}/files/voucher/", {**dict.fromkeys(STAFF, 404)}),
+    ("get", "/staff/work-orders/{q}/voucher/", dict.fromkeys(STAFF, 200)),
+    ("get", "/staff/work-orders/{p}/voucher/", {**dict.fromkeys(STAFF, 404)}),
     # review needs 经办, payment review 财务: the role is checked before the order is looked up.
     ("post", "/staff/work-orders/{p}/review/", {**dict.fromkeys(STAFF, 403), "clerk": 400}),
     ("post", "/staff/work-orders/{q}/review/", {**dict.fromkeys(STAFF, 403), "clerk": 400}),
@@ -202,7 +201,7 @@ def test_it_keeps_non_staff_out(client: Client, personas: Personas, plan_year: P
     if who == "handler":
         login_handler(client, personas.unit_a)
     for path in ("/staff/work-orders/", f"/staff/work-orders/{wo.number}/",
-                 f"/staff/work-orders/{wo.number}/files/voucher/"):
+                 f"/staff/work-orders/{wo.number}/voucher/"):
         r = client.get(path)
         assert r.status_code == 302 and r["Location"].startswith("/staff/login/?next=")
     for path in (f"/staff/work-orders/{wo.number}/review/", f"/staff/work-orders/{wo.number}/payment-review/"):
@@ -213,7 +212,7 @@ def test_it_keeps_non_staff_out(client: Client, personas: Personas, plan_year: P
 
 @pytest.mark.parametrize(("method", "path"), [
     ("post", "/staff/work-orders/"), ("post", "/staff/work-orders/{n}/"), ("get", "/staff/work-orders/{n}/review/"),
-    ("get", "/staff/work-orders/{n}/payment-review/"), ("post", "/staff/work-orders/{n}/files/voucher/"),
+    ("get", "/staff/work-orders/{n}/payment-review/"), ("post", "/staff/work-orders/{n}/voucher/"),
     ("put", "/staff/work-orders/{n}/review/"),
 ])
 def test_it_answers_a_wrong_method_with_405(client: Client, personas: Personas, plan_year: PlanYear, method: str,

@@ -13,7 +13,7 @@ from zghz.enrolment.tests.factories import draft, make_people, make_plan_year
 
 pytestmark = pytest.mark.django_db
 
-ORDER_GET = ["/apply/{n}/", "/apply/{n}/add/", "/apply/{n}/ineligible/export/", "/apply/{n}/files/voucher/"]
+ORDER_GET = ["/apply/{n}/", "/apply/{n}/add/", "/apply/{n}/ineligible/export/", "/apply/{n}/voucher/"]
 ORDER_POST = ["/apply/{n}/upload/", "/apply/{n}/add/", "/apply/{n}/ineligible/delete/", "/apply/{n}/submit/",
               "/apply/{n}/pay/", "/apply/{n}/delete/"]
 UNIT_GET = ["/apply/", "/apply/new/", "/apply/template/"]
@@ -71,12 +71,12 @@ def test_it_opens_every_page_for_the_units_own_handler(client: Client, personas:
     login_handler(client, personas.unit_a)
     for path in UNIT_GET + ORDER_GET[:3]:
         assert client.get(path.format(n=order.number)).status_code == 200, path
-    assert client.get(f"/apply/{order.number}/files/voucher/").status_code == 404  # nothing paid yet
+    assert client.get(f"/apply/{order.number}/voucher/").status_code == 404  # nothing paid yet
 
 
 @pytest.mark.parametrize(("method", "path"), [
     ("post", "/apply/"), ("post", "/apply/template/"), ("put", "/apply/new/"),
-    ("post", "/apply/{n}/"), ("post", "/apply/{n}/ineligible/export/"), ("post", "/apply/{n}/files/voucher/"),
+    ("post", "/apply/{n}/"), ("post", "/apply/{n}/ineligible/export/"), ("post", "/apply/{n}/voucher/"),
     ("get", "/apply/{n}/upload/"), ("get", "/apply/{n}/ineligible/delete/"), ("get", "/apply/{n}/submit/"),
     ("get", "/apply/{n}/pay/"), ("get", "/apply/{n}/delete/"), ("delete", "/apply/{n}/add/"),
 ])
