@@ -50,6 +50,19 @@ def ensure_database() -> None:
             print(f"created database {name}")
 
 
+def require_seed() -> None:
+    """Stop with a clear message unless seed_coverage.py ran with the keys configured now (a changed
+    FIELD_INDEX_KEY makes every stored blind index miss)."""
+    from zghz.core.crypto import blind_index
+    from zghz.members.models import Person
+
+    person = Person.objects.order_by("pk").only("id_number", "id_hash").first()
+    if person is None:
+        sys.exit("The benchmark database is empty: run bench/seed_coverage.py first")
+    if blind_index(person.id_number, purpose="id") != person.id_hash:
+        sys.exit("The blind-index key changed since the database was seeded: run bench/seed_coverage.py again")
+
+
 def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fmt_ms, setup, verdict
+from _common import fmt_ms, require_seed, setup, verdict
 
 TARGET_SECONDS = 0.050
 
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=50)
     args = ap.parse_args(argv)
     setup()
+    require_seed()
     from django.contrib.auth.models import Group
     from django.test import Client
     from django.utils import timezone

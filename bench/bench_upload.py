@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median, peak_rss_mb, setup, verdict
+from _common import median, peak_rss_mb, require_seed, setup, verdict
 
 UNIT_NAME = "基准测试单位0002"
 TARGET_RATIO = 10.0
@@ -142,6 +142,7 @@ def run_baseline(path: str) -> dict[str, object]:
 
 def _child(mode: str, path: str) -> None:
     setup()
+    require_seed()
     result = run_product(path) if mode == "product" else run_baseline(path)
     print(json.dumps(result))
 

@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         conn.execute("TRUNCATE coverage_coverage, enrolment_workorderline, enrolment_workorderevent, "
                      "enrolment_workorder, members_person, exports_exportjob, units_unitreviewevent, units_unit "
                      "RESTART IDENTITY CASCADE")
-        conn.execute("DELETE FROM accounts_user WHERE username LIKE 'bench-%'")
+
+    User.objects.filter(username__startswith="bench-").delete()  # the ORM clears groups and sessions' owners
 
     # 2. Plan, units and their handlers (a few thousand rows: the ORM is fine).
     with transaction.atomic():
