@@ -36,6 +36,18 @@ ACTION_LABELS = {
     "plan_year.create": "新增项目年度",
     "plan_year.update": "修改项目年度",
     "plan_year.new_version": "项目年度生成新版本",
+    "work_order.create": "新建参保申请",
+    "work_order.upload": "上传花名册",
+    "work_order.add_person": "添加参保人员",
+    "work_order.delete_lines": "删除不可参保人员",
+    "work_order.delete": "删除参保申请",
+    "work_order.recheck": "提交前复核不可参保",
+    "work_order.submit": "提交参保申请",
+    "work_order.approve": "参保申请审核通过",
+    "work_order.reject": "参保申请审核驳回",
+    "work_order.pay": "提交付款",
+    "work_order.payment_approve": "付款审核通过",
+    "work_order.payment_reject": "付款审核驳回",
 }
 
 
