@@ -74,8 +74,12 @@ def work_order_search(user: User, *, status: str = "", unit_name: str = "", numb
         qs = qs.filter(unit__name__icontains=unit_name.strip())
     if number.strip():
         qs = qs.filter(number__icontains=number.strip().upper())
-    # The queue shows the oldest submission first among those waiting, newest orders otherwise.
-    return qs.order_by("-submitted_at", "-id")
+    # A review queue is worked first come, first served; any other list shows the newest orders first.
+    if status == WorkOrder.Status.PENDING:
+        return qs.order_by("submitted_at", "id")
+    if status == WorkOrder.Status.PAYMENT_REVIEW:
+        return qs.order_by("paid_at", "id")
+    return qs.order_by("-id")
 
 
 def work_order_lines(work_order: WorkOrder, *, eligible: bool) -> QuerySet[WorkOrderLine]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -233,3 +234,16 @@ def test_it_shows_the_menu_items_by_role(client: Client, personas: Personas) -> 
             assert (f">{item}</a>" in nav) == (item in items), (who, item)
         assert ">参保申请</a>" in nav
         client.logout()
+
+
+def test_it_serves_the_review_queue_first_come_first_served(client: Client, personas: Personas,
+                                                            plan_year: PlanYear) -> None:
+    first = pending(personas.unit_b, plan_year, seed=21)
+    second = pending(personas.unit_a, plan_year, seed=22)
+    WorkOrder.objects.filter(pk=first.pk).update(submitted_at=second.submitted_at - timedelta(hours=1))
+    newest_draft = draft(personas.unit_a, plan_year, make_people(1, seed=23))
+    login_staff(client, personas.clerk)
+    html = page(client.get("/staff/work-orders/", {"status": "pending"}))
+    assert html.index(first.number) < html.index(second.number)
+    html = page(client.get("/staff/work-orders/"))
+    assert html.index(newest_draft.number) < html.index(second.number) < html.index(first.number)
