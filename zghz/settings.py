@@ -8,6 +8,7 @@ all documented in .env.example.
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
@@ -160,6 +161,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Run by `celery -A zghz beat` in production (times in Asia/Shanghai).
+CELERY_BEAT_SCHEDULE = {
+    "sms-sweep": {"task": "zghz.sms.tasks.sms_sweep", "schedule": 300.0},
+    "exports-cleanup": {"task": "zghz.exports.tasks.exports_cleanup",
+                        "schedule": crontab(hour=3, minute=10)},
+    "audit-prune": {"task": "zghz.audit.tasks.audit_prune",
+                    "schedule": crontab(hour=3, minute=40)},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -53,3 +53,18 @@ def deliver_on_commit(message_id: int) -> None:
     # robust: a broker that is down must not turn the user's committed action into an error page; the
     # message then stays `queued` where staff can see it.
     transaction.on_commit(lambda: sms_deliver.delay(message_id), robust=True)
+
+
+@shared_task(ignore_result=True)
+def sms_sweep() -> int:
+    """Every few minutes: hand again to the worker messages still `queued` (the broker was down at commit
+    time, or the retries ran out). Safe to repeat: sms_deliver claims a row before sending it."""
+    from datetime import timedelta
+
+    now = timezone.now()
+    stale = SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED, created_at__lt=now - timedelta(minutes=2),
+                                      created_at__gt=now - timedelta(days=1)).values_list("pk", flat=True)
+    ids = list(stale[:1000])
+    for pk in ids:
+        sms_deliver.delay(pk)
+    return len(ids)

@@ -5,12 +5,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection, transaction
+from django.utils import timezone
 
 from zghz.core.crypto import blind_index
 from zghz.sms.models import SmsMessage
 from zghz.sms.services import code_send, sms_queue
-from zghz.sms.tasks import sms_deliver
+from zghz.sms.tasks import sms_deliver, sms_sweep
 
 from .conftest import Outbox
 
@@ -113,3 +115,15 @@ def test_it_marks_the_message_failed_when_the_outbox_cannot_be_written(
         msg = _queue()
     msg.refresh_from_db()
     assert msg.status == SmsMessage.Status.FAILED and msg.error
+
+
+def test_it_sweeps_messages_left_queued_and_sends_each_once(db: Any, sms_outbox: Outbox) -> None:
+    with time_machine.travel(timezone.now() - timedelta(minutes=10), tick=False):
+        stuck = sms_queue(phone="13800001111", text="补发测试", purpose="test", idempotency_key="sweep-1")
+    fresh = sms_queue(phone="13800002222", text="刚排队", purpose="test", idempotency_key="sweep-2")
+    assert sms_sweep() == 1  # only the stale one; the fresh one is still on its way
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stuck.status == SmsMessage.Status.SENT and fresh.status == SmsMessage.Status.QUEUED
+    assert sms_sweep() == 0
+    assert [m["text"].endswith("补发测试") for m in sms_outbox.lines()] == [True]
