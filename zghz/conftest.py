@@ -19,7 +19,7 @@ from zghz.accounts.models import User
 from zghz.accounts.roles import ADMIN, BUSINESS_REVIEW, CLERK, DISTRICT, FINANCE, REPORT_REVIEW
 from zghz.accounts.services import phone_account
 from zghz.core.crypto import blind_index
-from zghz.core.idcard import birth_date, id_check_digit
+from zghz.core.idcard import birth_date, credit_check_char, id_check_digit
 from zghz.members.models import Person
 from zghz.units.models import District, Unit
 
@@ -54,11 +54,8 @@ def make_id(first17: str) -> str:
 
 
 def credit_code(seed: int) -> str:
-    from zghz.core.idcard import _CREDIT_ALPHABET, _CREDIT_VALUE, _CREDIT_WEIGHTS
-
     body = f"9132020{seed:010d}"[:17]
-    total = sum(w * _CREDIT_VALUE[c] for w, c in zip(_CREDIT_WEIGHTS, body))
-    return body + _CREDIT_ALPHABET[(31 - total % 31) % 31]
+    return body + credit_check_char(body)
 
 
 def make_unit(n: int, *, status: str = Unit.Status.APPROVED, phone: str | None = None,
@@ -129,18 +126,35 @@ def login_staff(client: Client, user: User) -> Client:
     return client
 
 
+def _required(service: str) -> bool:
+    return service in {s.strip() for s in os.environ.get("ZGHZ_TEST_REQUIRE", "").split(",")}
+
+
+@pytest.fixture
+def postgresql(db: Any) -> None:
+    """For what only PostgreSQL does (row locks under true concurrency, triggers, exclusion constraints).
+    On SQLite the test skips, unless ZGHZ_TEST_REQUIRE names postgresql: then it fails, so CI cannot
+    pass it by skipping. Concurrency tests also ask for `transactional_db`."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    if _required("postgresql"):
+        pytest.fail("this test needs PostgreSQL but the database is " + connection.vendor)
+    pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _required_services(django_db_setup: Any, django_db_blocker: Any) -> None:
     """ZGHZ_TEST_REQUIRE=postgresql,redis makes the run fail at once when those are not what it runs on."""
-    required = {s.strip() for s in os.environ.get("ZGHZ_TEST_REQUIRE", "").split(",") if s.strip()}
-    if "postgresql" in required:
+    if _required("postgresql"):
         from django.db import connection
 
         assert connection.vendor == "postgresql", "ZGHZ_TEST_REQUIRE asks for PostgreSQL but DATABASE_URL is not it"
         with django_db_blocker.unblock():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
-    if "redis" in required:
+    if _required("redis"):
         from django.conf import settings
         from redis import Redis
 

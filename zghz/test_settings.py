@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("STAFF_TOTP_REQUIRED", "false")
 
-from .settings import *  # noqa: E402,F401,F403
-from .settings import VAR_DIR  # noqa: E402
+from .settings import *  # noqa: F403
+from .settings import VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SMS_OUTBOX_PATH = str(VAR_DIR / "test-sms-outbox.jsonl")

@@ -191,6 +191,12 @@ def normalise_credit_code(raw: str) -> str:
     return raw.translate(_ID_TABLE).strip().upper()
 
 
+def credit_check_char(first17: str) -> str:
+    """The 18th character GB 32100-2015 computes for the first 17 of a unified social credit code."""
+    total = sum(map(mul, _CREDIT_WEIGHTS, (_CREDIT_VALUE[c] for c in first17)))
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
 def check_credit_code(code: str) -> tuple[bool, bool]:
     """(format_ok, check_digit_ok) for an 18-character unified social credit code.
 

@@ -73,10 +73,11 @@ def default_year() -> int:
 
 
 def record_years() -> list[int]:
-    """Years for the 参保时间 select: every plan year, plus this year and the next, newest first."""
+    """Years for the 参保时间 select: every plan year, plus last year, this year and the next (cover approved
+    on 31 December, or a renewal, starts next year), newest first."""
     this_year = default_year()
     years = set(PlanYear.objects.order_by().values_list("year", flat=True).distinct())
-    years.update({this_year, this_year - 1})
+    years.update({this_year - 1, this_year, this_year + 1})
     return sorted(years, reverse=True)
 
 

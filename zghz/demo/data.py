@@ -9,7 +9,7 @@ from zghz.accounts.models import User
 from zghz.accounts.roles import ADMIN, BUSINESS_REVIEW, CLERK, DISTRICT, FINANCE, REPORT_REVIEW
 from zghz.accounts.services import phone_account
 from zghz.core.crypto import blind_index
-from zghz.core.idcard import birth_date
+from zghz.core.idcard import birth_date, credit_check_char, id_check_digit
 from zghz.members.models import Person
 from zghz.plans.models import Plan, PlanYear
 from zghz.units.models import District, Unit
@@ -28,16 +28,7 @@ PENDING_UNIT = ("81320200MA1NYYYY1B", "无锡市梁溪区示例社区工会联�
 MEMBER = ("张伟", "320202199001011235", "13900000001")
 
 
-def _fix_check_digit(code17: str) -> str:
-    from zghz.core.idcard import _CREDIT_ALPHABET, _CREDIT_VALUE, _CREDIT_WEIGHTS
-
-    total = sum(w * _CREDIT_VALUE[c] for w, c in zip(_CREDIT_WEIGHTS, code17))
-    return code17 + _CREDIT_ALPHABET[(31 - total % 31) % 31]
-
-
 def _id_with_check(first17: str) -> str:
-    from zghz.core.idcard import id_check_digit
-
     return first17 + id_check_digit(first17)
 
 
@@ -62,7 +53,7 @@ def load_demo() -> list[tuple[str, str, str]]:
     district = District.objects.get(name="滨湖区")
     handler_id = _id_with_check("32021119850312002")
     for (code17, name, phone), status in ((APPROVED_UNIT, Unit.Status.APPROVED), (PENDING_UNIT, Unit.Status.PENDING)):
-        credit_code = _fix_check_digit(code17[:17])
+        credit_code = code17[:17] + credit_check_char(code17[:17])
         handler = phone_account(kind=User.Kind.HANDLER, phone=phone)
         Unit.objects.get_or_create(
             credit_code=credit_code,

@@ -4,8 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from zghz.core.fields import EncryptedTextField
 
 
-
-
 class District(models.Model):
     """所属区局: the districts (and industrial unions) units belong to; edited by 管理员."""
 

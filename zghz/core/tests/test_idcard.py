@@ -142,7 +142,7 @@ def test_it_does_not_check_the_county_part() -> None:
 def test_it_has_exactly_the_province_codes_of_gb_t_2260() -> None:
     expected = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
     expected |= {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
-    assert PROVINCE_CODES == {str(n) for n in expected}
+    assert {str(n) for n in expected} == PROVINCE_CODES
 
 
 def test_it_reads_the_birth_date_and_counts_completed_years() -> None:
@@ -261,7 +261,7 @@ def test_it_rejects_any_single_character_change(id_number: str, pos: int, c: str
     changed = id_number[:pos] + c + id_number[pos + 1 :]
     assert check_id_number(changed, today=TODAY) == "invalid"
     # ...and the reason, for digit changes, is check-digit consistency:
-    if c in "0123456789" and pos < 17 or pos == 17 and c in ID_CHARS:
+    if (c in "0123456789" and pos < 17) or (pos == 17 and c in ID_CHARS):
         assert check_char(changed[:17]) != changed[17]
 
 

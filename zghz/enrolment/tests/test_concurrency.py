@@ -6,13 +6,12 @@ skipped on SQLite unless ZGHZ_TEST_REQUIRE names postgresql, in which case they 
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from zghz.conftest import Personas
 from zghz.core.errors import AlreadyProcessed
@@ -32,12 +31,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _postgresql() -> None:
-    if connection.vendor != "postgresql":
-        required = {s.strip() for s in os.environ.get("ZGHZ_TEST_REQUIRE", "").split(",")}
-        if "postgresql" in required:
-            pytest.fail("ZGHZ_TEST_REQUIRE asks for PostgreSQL but the tests run on " + connection.vendor)
-        pytest.skip("needs PostgreSQL for true concurrency (set DATABASE_URL=postgres://...)")
+def _postgresql(postgresql: None) -> None:
+    """Every test here needs PostgreSQL's row locks under true concurrency."""
 
 
 def run_together(*calls: Callable[[], Any]) -> list[Any]:

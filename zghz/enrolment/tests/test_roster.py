@@ -629,7 +629,7 @@ def test_it_says_there_is_no_data_in_an_empty_csv(data: bytes) -> None:
 
 def test_it_says_there_is_no_data_in_an_empty_workbook(tmp_path: Path) -> None:
     openpyxl.Workbook().save(tmp_path / "empty.xlsx")
-    for rows in ([[TITLE], NOTE, HEADER], template_rows() + [[], ["", "", ""]]):
+    for rows in ([[TITLE], NOTE, HEADER], [*template_rows(), [], ["", "", ""]]):
         write_xlsx(tmp_path / "header-only.xlsx", rows)
         for name in ("empty.xlsx", "header-only.xlsx"):
             with pytest.raises(RosterError) as exc:

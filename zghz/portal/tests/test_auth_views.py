@@ -1,6 +1,5 @@
 import json
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 

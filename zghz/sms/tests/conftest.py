@@ -1,27 +1,10 @@
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
-
-
-def pytest_configure(config: Any) -> None:
-    config.addinivalue_line("markers", "postgresql: needs PostgreSQL (DATABASE_URL=postgres://...)")
-
-
-@pytest.fixture
-def postgresql(transactional_db: Any) -> None:
-    """For true concurrency (row locks, parallel updates): skips on SQLite unless ZGHZ_TEST_REQUIRE names
-    postgresql, in which case it fails, so CI cannot pass by skipping."""
-    if connection.vendor == "postgresql":
-        return
-    if "postgresql" in os.environ.get("ZGHZ_TEST_REQUIRE", ""):
-        pytest.fail("this test needs PostgreSQL but the database is " + connection.vendor)
-    pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
 
 
 class Outbox:

@@ -220,7 +220,7 @@ def _in_threads(n: int, fn: Callable[[int], Any]) -> list[Any]:
         try:
             barrier.wait()
             results[i] = fn(i)
-        except Exception as e:  # noqa: BLE001 - the test inspects every outcome
+        except Exception as e:
             results[i] = e
         finally:
             connection.close()
@@ -234,7 +234,7 @@ def _in_threads(n: int, fn: Callable[[int], Any]) -> list[Any]:
 
 
 @pytest.mark.postgresql
-def test_it_counts_parallel_wrong_tries_exactly(postgresql: None, sms_outbox: Outbox) -> None:
+def test_it_counts_parallel_wrong_tries_exactly(transactional_db: None, postgresql: None, sms_outbox: Outbox) -> None:
     code_send(phone=PHONE, purpose="unit_login", ip="10.0.0.1")
     code = sms_outbox.code_for(PHONE)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -246,7 +246,7 @@ def test_it_counts_parallel_wrong_tries_exactly(postgresql: None, sms_outbox: Ou
 
 
 @pytest.mark.postgresql
-def test_it_accepts_a_code_once_under_parallel_submits(postgresql: None, sms_outbox: Outbox) -> None:
+def test_it_accepts_a_code_once_under_parallel_submits(transactional_db: None, postgresql: None, sms_outbox: Outbox) -> None:
     code_send(phone=PHONE, purpose="unit_login", ip="10.0.0.1")
     code = sms_outbox.code_for(PHONE)
     results = _in_threads(8, lambda i: code_check(phone=PHONE, purpose="unit_login", code=code))
@@ -254,7 +254,7 @@ def test_it_accepts_a_code_once_under_parallel_submits(postgresql: None, sms_out
 
 
 @pytest.mark.postgresql
-def test_it_counts_parallel_requests_one_at_a_time(postgresql: None, sms_outbox: Outbox) -> None:
+def test_it_counts_parallel_requests_one_at_a_time(transactional_db: None, postgresql: None, sms_outbox: Outbox) -> None:
     same_phone = _in_threads(6, lambda i: code_send(phone=PHONE, purpose="unit_login", ip=f"10.0.1.{i}"))
     assert sum(r is None for r in same_phone) == 1
     same_ip = _in_threads(25, lambda i: code_send(phone=f"1360000{i:04d}", purpose="unit_login",

@@ -35,7 +35,7 @@ def gateway(settings: Any) -> Iterator[FakeGateway]:
     fake = FakeGateway()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
             if fake.delay:
