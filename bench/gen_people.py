@@ -19,6 +19,11 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+# The roster layout comes from the application, whichever folder this runs from.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
 
 def _words(block: str) -> list[str]:
     """Long lists of codes read better as whitespace-separated blocks than as one quoted item per line."""
@@ -232,7 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--time", action="store_true", help="then time read_rows + validate_rows on the file")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
     t0 = time.perf_counter()
     expected = write_roster(args.out, args.n, args.bad, args.seed)

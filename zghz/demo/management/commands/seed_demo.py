@@ -16,4 +16,4 @@ class Command(BaseCommand):
         self.stdout.write("演示账户：")
         for who, login, secret in accounts:
             self.stdout.write(f"  {who:<28} {login:<14} {secret}")
-        self.stdout.write(f"单位门户 / ，后台 /staff/login/；短信发件箱：{settings.SMS_OUTBOX_PATH}")
+        self.stdout.write(f"单位门户 /；后台 /staff/login/；短信发件箱：{settings.SMS_OUTBOX_PATH}")
