@@ -20,7 +20,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 # A file (not in-memory) SQLite test database, so the browser tests' live server threads and the Celery
 # worker test each open their own connection exactly as the real server does. The process id keeps
 # concurrent runs on one machine apart.
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_zghz_{os.getpid()}"}  # noqa: F405

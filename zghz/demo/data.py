@@ -50,14 +50,14 @@ def load_demo() -> list[tuple[str, str, str]]:
     year = timezone.localdate().year
     PlanYear.objects.get_or_create(plan=plan, year=year, is_current=True)
 
-    district = District.objects.get(name="滨湖区")
+    unit_district = District.objects.get(name="滨湖区")
     handler_id = _id_with_check("32021119850312002")
     for (code17, name, phone), status in ((APPROVED_UNIT, Unit.Status.APPROVED), (PENDING_UNIT, Unit.Status.PENDING)):
         credit_code = code17[:17] + credit_check_char(code17[:17])
         handler = phone_account(kind=User.Kind.HANDLER, phone=phone)
         Unit.objects.get_or_create(
             credit_code=credit_code,
-            defaults=dict(name=name, handler=handler, status=status, district=district, medical_code="32020001",
+            defaults=dict(name=name, handler=handler, status=status, district=unit_district, medical_code="32020001",
                           handler_name="李经办", handler_id_number=handler_id,
                           handler_id_hash=blind_index(handler_id, purpose="id"), submitted_at=timezone.now(),
                           reviewed_at=timezone.now() if status == Unit.Status.APPROVED else None,

@@ -48,6 +48,7 @@ def paid(unit: Any, plan_year: PlanYear, clerk: Any, n: int = 2, seed: int = 1) 
     wo = pending(unit, plan_year, n, seed)
     work_order_review(work_order=wo, actor=clerk, approve=True)
     wo.refresh_from_db()
+    assert wo.amount_due is not None
     work_order_pay(work_order=wo, actor=unit.handler, paid_amount=wo.amount_due, voucher=png(), stamped_roster=png())
     wo.refresh_from_db()
     return wo
@@ -106,6 +107,7 @@ def test_it_shows_the_detail_masked(client: Client, personas: Personas, plan_yea
     with django_assert_max_num_queries(20) as few:
         html = page(client.get(f"/staff/work-orders/{wo.number}/"))
     line = wo.lines.first()
+    assert line is not None
     assert line.name in html and line.id_number not in html and line.phone not in html and line.bank_card not in html
     for label in ("通过", "驳回", "驳回原因", "参保人员", "办理进度", "付款凭证", "盖章参保花名册"):
         assert label in html
@@ -240,6 +242,7 @@ def test_it_serves_the_review_queue_first_come_first_served(client: Client, pers
                                                             plan_year: PlanYear) -> None:
     first = pending(personas.unit_b, plan_year, seed=21)
     second = pending(personas.unit_a, plan_year, seed=22)
+    assert second.submitted_at is not None
     WorkOrder.objects.filter(pk=first.pk).update(submitted_at=second.submitted_at - timedelta(hours=1))
     newest_draft = draft(personas.unit_a, plan_year, make_people(1, seed=23))
     login_staff(client, personas.clerk)

@@ -52,7 +52,7 @@ def make_people(n: int, seed: int = 1) -> list[dict[str, str]]:
 
 def roster_bytes(rows: Iterable[dict[str, str] | tuple[str, ...]]) -> bytes:
     """An xlsx in the template layout with these people (dicts from make_people, or 6-tuples)."""
-    out = []
+    out: list[tuple[str, ...]] = []
     for p in rows:
         if isinstance(p, dict):
             out.append((p["name"], p["id_number"], p["card"], p["bank"], p["phone"], p.get("remark", "")))

@@ -6,6 +6,7 @@ them), as csv bytes, or as a minimal hand-made BIFF8 .xls.
 
 import io
 import struct
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def person(
     return [name, id_number, card, bank, phone, remark]
 
 
-def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
+def write_xlsx(path: Path, rows: Sequence[Sequence[object]]) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     for r in rows:
@@ -72,7 +73,7 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
     return path
 
 
-def template_rows(*people: list[object]) -> list[list[object]]:
+def template_rows(*people: list[object]) -> list[Sequence[object]]:
     """The manual's layout: title, 说明, header, then people numbered from 1."""
     return [[TITLE], NOTE, HEADER] + [[str(i), *p] for i, p in enumerate(people, start=1)]
 
@@ -278,7 +279,7 @@ def test_it_finds_the_header_when_the_title_rows_are_deleted(tmp_path: Path) -> 
 
 
 def test_it_finds_the_header_below_extra_rows_and_ignores_extra_columns(tmp_path: Path) -> None:
-    rows: list[list[object]] = [[TITLE], ["单位：某某公司"], [], NOTE, [], []]
+    rows: list[Sequence[object]] = [[TITLE], ["单位：某某公司"], [], NOTE, [], []]
     rows.append(["部门", "手机号", "开户行", "备注", "身份证号", "工号", "社保卡银行卡号", "姓名"])
     rows.append(["财务部", PHONE, BANK, "新员工", ID1, "A001", CARD, "王小明"])
     sheet = read_rows(write_xlsx(tmp_path / "r.xlsx", rows), "r.xlsx")
@@ -332,7 +333,7 @@ def test_it_names_several_missing_columns(tmp_path: Path) -> None:
 
 
 def test_it_only_looks_for_the_header_in_the_first_20_rows(tmp_path: Path) -> None:
-    rows: list[list[object]] = [[f"第{i}行"] for i in range(20)] + [HEADER, ["1", *person()]]
+    rows: list[Sequence[object]] = [[f"第{i}行"] for i in range(20)] + [HEADER, ["1", *person()]]
     with pytest.raises(RosterError) as exc:
         read_rows(write_xlsx(tmp_path / "r.xlsx", rows), "r.xlsx")
     assert exc.value.code == "no_header"
@@ -349,7 +350,7 @@ def test_it_skips_blank_rows_and_keeps_row_numbers(tmp_path: Path) -> None:
 
 
 def test_it_skips_the_note_row_when_it_is_below_the_header(tmp_path: Path) -> None:
-    rows = [HEADER, NOTE, ["1", *person()]]
+    rows: list[Sequence[object]] = [HEADER, NOTE, ["1", *person()]]
     assert [r.row for r in read_rows(write_xlsx(tmp_path / "r.xlsx", rows), "r.xlsx").rows] == [3]
     # ...also when the 序号 column was deleted and the note starts with the name hint.
     rows = [HEADER[1:], NOTE[1:], person()]
@@ -496,7 +497,7 @@ def _biff_record(rtype: int, data: bytes) -> bytes:
     return struct.pack("<HH", rtype, len(data)) + data
 
 
-def make_xls(rows: list[list[object]]) -> bytes:
+def make_xls(rows: Sequence[Sequence[object]]) -> bytes:
     """A minimal BIFF8 workbook (one sheet, shared strings, NUMBER cells) in a compound file: enough for
     calamine and xlrd, and no xlwt needed. Numbers are stored as doubles, as in Excel."""
 

@@ -88,6 +88,7 @@ def to_payment(wo: WorkOrder, p: Personas) -> WorkOrder:
 
 def to_payment_review(wo: WorkOrder, p: Personas) -> WorkOrder:
     to_payment(wo, p)
+    assert wo.amount_due is not None
     work_order_pay(work_order=wo, actor=wo.unit.handler, paid_amount=wo.amount_due, voucher=png(),
                    stamped_roster=png())
     wo.refresh_from_db()
@@ -524,6 +525,7 @@ def test_it_takes_the_payment_with_its_files(personas: Personas, plan_year: Plan
                    stamped_roster=png())
     wo.refresh_from_db()
     assert wo.status == S.PAYMENT_REVIEW and wo.paid_amount == Decimal("120.00")
+    assert wo.payment_voucher is not None and wo.stamped_roster is not None
     assert wo.payment_voucher.purpose == "payment_voucher" and wo.stamped_roster.purpose == "stamped_roster"
     assert wo.payment_voucher.unit_id == personas.unit_a.pk
     with pytest.raises(AlreadyProcessed):
@@ -548,7 +550,8 @@ def test_it_downscales_a_20_mb_photo_as_voucher_and_refuses_a_bigger_file(person
     work_order_pay(work_order=wo, actor=personas.unit_a.handler, paid_amount=Decimal("60"),
                    voucher=SimpleUploadedFile("手机拍照.png", photo), stamped_roster=png())
     wo.refresh_from_db()
-    assert wo.status == S.PAYMENT_REVIEW and wo.payment_voucher.size < len(photo)
+    assert wo.status == S.PAYMENT_REVIEW and wo.payment_voucher is not None
+    assert wo.payment_voucher.size < len(photo)
 
 
 def test_it_completes_with_one_coverage_per_person(personas: Personas) -> None:

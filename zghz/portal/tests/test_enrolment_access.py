@@ -34,6 +34,7 @@ def state(wo: WorkOrder) -> tuple[Any, ...]:
 def test_it_sends_everyone_but_a_handler_to_the_login_page(client: Client, personas: Personas, order: WorkOrder,
                                                            who: str) -> None:
     if who == "member":
+        assert personas.member.account is not None
         client.force_login(personas.member.account, backend="django.contrib.auth.backends.ModelBackend")
     elif who == "clerk":
         login_staff(client, personas.clerk)
