@@ -65,6 +65,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         )
         accounts.append((f"单位经办人（{status.label}：{name}）", phone, "短信验证码见 var/sms-outbox.jsonl"))
 
+    _demo_enrolment(Unit.objects.get(credit_code=APPROVED_UNIT[0][:17] + credit_check_char(APPROVED_UNIT[0][:17])),
+                    plan)
+
     name, id17, phone = MEMBER[0], MEMBER[1][:17], MEMBER[2]
     id_number = _id_with_check(id17)
     member_user = phone_account(kind=User.Kind.MEMBER, phone=phone)
@@ -76,3 +79,55 @@ def load_demo() -> list[tuple[str, str, str]]:
     )
     accounts.append(("参保会员", phone, "短信验证码见 var/sms-outbox.jsonl"))
     return accounts
+
+
+# (name, first 17 ID digits, card, phone): a small staff roster for the demo unit's first enrolment.
+DEMO_PEOPLE = [
+    ("王建国", "32020219750315123", "6228480402564890026", "13912340101"),
+    ("李秀英", "32020319820722202", "6228480402564890034", "13912340102"),
+    ("张磊", "32021119900108301", "6228480402564890042", "13912340103"),
+    ("刘洋", "32021319951130412", "6228480402564890059", "13912340104"),
+    ("陈静", "32028119881205562", "6228480402564890067", "13912340105"),
+    ("阿依古丽·买买提", "65010219930406282", "6228480402564890075", "13912340106"),
+    ("赵敏", "32058319870918346", "6228480402564890083", "13912340107"),
+    ("孙浩", "32020619990227413", "6228480402564890091", "13912340108"),
+]
+
+
+def _demo_enrolment(unit: Unit, plan: Plan) -> None:
+    """One completed 参保申请 through the real services, so 参保记录 and the back office show data."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from zghz.enrolment.models import WorkOrder
+    from zghz.enrolment.services import (
+        work_order_add_person,
+        work_order_create,
+        work_order_pay,
+        work_order_payment_review,
+        work_order_review,
+        work_order_submit,
+    )
+
+    if WorkOrder.objects.filter(unit=unit).exists():
+        return
+
+    def image(name: str) -> SimpleUploadedFile:
+        buf = io.BytesIO()
+        Image.new("RGB", (800, 560), (245, 245, 245)).save(buf, format="JPEG")
+        return SimpleUploadedFile(name, buf.getvalue(), content_type="image/jpeg")
+
+    clerk, finance = User.objects.get(username="majajia"), User.objects.get(username="caiwu")
+    wo = work_order_create(unit=unit, plan=plan, actor=unit.handler)
+    for name, id17, card, phone in DEMO_PEOPLE:
+        work_order_add_person(work_order=wo, actor=unit.handler, name=name, id_number=_id_with_check(id17),
+                              card=card, bank="无锡农村商业银行", phone=phone)
+    work_order_submit(work_order=wo, actor=unit.handler)
+    work_order_review(work_order=wo, actor=clerk, approve=True)
+    wo.refresh_from_db()
+    assert wo.amount_due is not None
+    work_order_pay(work_order=wo, actor=unit.handler, paid_amount=wo.amount_due, voucher=image("付款凭证.jpg"),
+                   stamped_roster=image("盖章参保花名册.jpg"))
+    work_order_payment_review(work_order=wo, actor=finance, approve=True)
