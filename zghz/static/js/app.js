@@ -76,9 +76,18 @@
   document.addEventListener("click", function (e) {
     if (e.target.closest("[data-modal-close]")) e.target.closest(".modal").classList.add("hidden");
   });
-  // Confirm dangerous actions.
+  // Confirm dangerous actions; then show that a long action is under way (data-busy) and keep a second
+  // click from sending the form again while the server works.
   document.addEventListener("submit", function (e) {
-    var msg = e.target.dataset.confirm;
-    if (msg && !window.confirm(msg)) e.preventDefault();
+    var form = e.target;
+    var msg = form.dataset.confirm;
+    if (msg && !window.confirm(msg)) { e.preventDefault(); return; }
+    if (form.dataset.busy !== undefined) {
+      var note = form.querySelector("[data-busy-note]");
+      if (note) { note.textContent = form.dataset.busy; note.classList.remove("hidden"); }
+      setTimeout(function () {  // after the browser has collected the submitter's name/value
+        form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) { b.disabled = true; });
+      }, 0);
+    }
   });
 })();
