@@ -10,6 +10,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zghz.audit.services import record
 from zghz.core.crypto import blind_index
@@ -18,9 +20,9 @@ from zghz.core.errors import DomainError
 from .models import User
 from .roles import ROLES
 
-LOGIN_FAILED = "用户名或密码错误"
-LOCKED = "登录失败次数过多，账户已锁定 15 分钟，请稍后再试"
-TOTP_FAILED = "动态口令错误，请重新输入"
+LOGIN_FAILED = gettext_lazy("用户名或密码错误")
+LOCKED = gettext_lazy("登录失败次数过多，账户已锁定 15 分钟，请稍后再试")
+TOTP_FAILED = gettext_lazy("动态口令错误，请重新输入")
 TOTP_ISSUER = "职工互助保障管理系统"
 # Codes are valid for the current 30-second step and one on either side: remember used ones that long.
 TOTP_REPLAY_SECONDS = 120
@@ -30,9 +32,9 @@ def staff_create(*, username: str, password: str, roles: list[str], full_name: s
                  district_id: int | None = None, actor: User | None = None) -> User:
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
-        raise DomainError(f"未知角色：{'、'.join(unknown)}（可选：{'、'.join(ROLES)}）")
+        raise DomainError(_("未知角色：{unknown}（可选：{roles}）").format(unknown='、'.join(unknown), roles='、'.join(ROLES)))
     if User.objects.filter(username=username).exists():
-        raise DomainError("该用户名已存在")
+        raise DomainError(_("该用户名已存在"))
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
@@ -117,7 +119,7 @@ def totp_uri(*, user: User) -> str:
 def totp_provision(*, user: User) -> str:
     """A fresh secret for a staff member who has not confirmed a second factor yet."""
     if user.totp_confirmed:
-        raise DomainError("动态口令已绑定")
+        raise DomainError(_("动态口令已绑定"))
     user.totp_secret = pyotp.random_base32()
     user.save(update_fields=["totp_secret"])
     return totp_uri(user=user)

@@ -3,6 +3,7 @@ from datetime import date, datetime, time, timedelta
 from django.apps import apps
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from .models import AuditEntry
 
@@ -30,17 +31,17 @@ def audit_search(
     return qs
 
 
-RESULT_LABELS = {"ok": "成功", "failed": "失败", "locked": "已锁定", "refused": "已拒绝"}
+RESULT_LABELS = {"ok": gettext_lazy("成功"), "failed": gettext_lazy("失败"), "locked": gettext_lazy("已锁定"), "refused": gettext_lazy("已拒绝")}
 
 
 def audit_action_label(action: str) -> str:
     from .services import ACTION_LABELS
 
-    return ACTION_LABELS.get(action, action)
+    return str(ACTION_LABELS.get(action, action))
 
 
 def audit_result_label(result: str) -> str:
-    return RESULT_LABELS.get(result, result)
+    return str(RESULT_LABELS.get(result, result))
 
 
 def audit_object_label(entry: AuditEntry) -> str:

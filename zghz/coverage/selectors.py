@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
 from zghz.core.crypto import blind_index
@@ -142,9 +143,9 @@ def with_details(ids: list[int], *, with_unit: bool = False) -> list[Coverage]:
 
 
 # Columns of the 参保记录 export, in the page's order; the back office adds the unit and district.
-EXPORT_HEADERS = ["工单编号", "姓名", "居民身份证号", "参保项目", "保障开始日期", "保障结束日期", "参保金额",
-                  "社保卡银行卡号", "手机号"]
-EXPORT_HEADERS_STAFF = [*EXPORT_HEADERS, "参保单位", "所属区局"]
+EXPORT_HEADERS = [gettext_lazy("工单编号"), gettext_lazy("姓名"), gettext_lazy("居民身份证号"), gettext_lazy("参保项目"), gettext_lazy("保障开始日期"), gettext_lazy("保障结束日期"), gettext_lazy("参保金额"),
+                  gettext_lazy("社保卡银行卡号"), gettext_lazy("手机号")]
+EXPORT_HEADERS_STAFF = [*EXPORT_HEADERS, gettext_lazy("参保单位"), gettext_lazy("所属区局")]
 _EXPORT_FIELDS = ("work_order__number", "person__name", "person__id_number", "plan__name", "start_date",
                   "end_date", "premium", "person__bank_card", "person__phone")
 

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zghz.core.bulk import db_value, insert_rows
 from zghz.core.crypto import blind_index, decrypt_str
@@ -155,7 +156,7 @@ def coverage_create_for_work_order(*, work_order: Any, approved_on: date | None 
     except IntegrityError:
         # The exclusion constraint (PostgreSQL) or the unique start: someone got overlapping cover
         # between the last check and now. Nothing of this completion is kept.
-        raise DomainError("部分人员在该参保项目下已有重叠的保障期，无法完成参保，请联系管理员核对",
+        raise DomainError(_("部分人员在该参保项目下已有重叠的保障期，无法完成参保，请联系管理员核对"),
                           code="coverage_overlap", status=409) from None
     WorkOrderLine.objects.filter(work_order=work_order).update(
         is_open=False,

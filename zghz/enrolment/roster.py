@@ -20,9 +20,15 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zghz.core.idcard import HALFWIDTH_TABLE, check_id_number, luhn_ok, normalise_id
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 __all__ = [
     "MAX_ROWS",
@@ -44,27 +50,27 @@ MAX_ROWS = 50_000
 HEADER_SEARCH_ROWS = 20  # users delete or add title rows, but the header is always near the top
 
 # SPEC §4 不可参保原因: fixed codes (API, check_roster) and the texts units see. Keep in this order.
-REASONS: dict[str, str] = {
-    "name_missing": "请填写姓名",
-    "name_invalid": "姓名中不能有空格或特殊字符",
-    "id_missing": "请填写居民身份证号码",
-    "id_invalid": "请填写正确居民身份证号码",
-    "id_not_text": "身份证号被保存为数字，请将该列设为文本后重新填写",
-    "age_out_of_range": "年龄不符合参保条件",
-    "card_missing": "请填写社保卡银行卡号",
-    "card_invalid": "请填写正确社保卡银行卡号",
-    "bank_missing": "请填写开户行",
-    "phone_missing": "请填写手机号",
-    "phone_invalid": "请填写正确手机号",
-    "duplicate_in_file": "花名册中身份证号重复",
-    "template_example": "请删除或修改模板示例行",
-    "already_insured": "该人员已参保，保障期内不可重复参保",
-    "pending_elsewhere": "该人员已在其他参保申请中",
+REASONS: dict[str, StrPromise] = {
+    "name_missing": gettext_lazy("请填写姓名"),
+    "name_invalid": gettext_lazy("姓名中不能有空格或特殊字符"),
+    "id_missing": gettext_lazy("请填写居民身份证号码"),
+    "id_invalid": gettext_lazy("请填写正确居民身份证号码"),
+    "id_not_text": gettext_lazy("身份证号被保存为数字，请将该列设为文本后重新填写"),
+    "age_out_of_range": gettext_lazy("年龄不符合参保条件"),
+    "card_missing": gettext_lazy("请填写社保卡银行卡号"),
+    "card_invalid": gettext_lazy("请填写正确社保卡银行卡号"),
+    "bank_missing": gettext_lazy("请填写开户行"),
+    "phone_missing": gettext_lazy("请填写手机号"),
+    "phone_invalid": gettext_lazy("请填写正确手机号"),
+    "duplicate_in_file": gettext_lazy("花名册中身份证号重复"),
+    "template_example": gettext_lazy("请删除或修改模板示例行"),
+    "already_insured": gettext_lazy("该人员已参保，保障期内不可重复参保"),
+    "pending_elsewhere": gettext_lazy("该人员已在其他参保申请中"),
 }
 
 # Warnings do not make a person ineligible; the page shows them so the unit can double-check.
-WARNINGS: dict[str, str] = {
-    "card_luhn": "社保卡银行卡号校验位不符，请核对",
+WARNINGS: dict[str, StrPromise] = {
+    "card_luhn": gettext_lazy("社保卡银行卡号校验位不符，请核对"),
 }
 
 # The example row the template ships with (manual 三: "需将模板里的例子“张三”删除或修改").
@@ -82,15 +88,16 @@ COLUMN_LABELS: dict[str, str] = {
 }
 REQUIRED_COLUMNS = ("name", "id_number", "card", "bank", "phone")
 
-_UNREADABLE = "文件无法读取，请确认是未加密的 xlsx、xls 或 csv 文件"
-_NO_DATA = "花名册中没有人员数据"
+_UNREADABLE = gettext_lazy("文件无法读取，请确认是未加密的 xlsx、xls 或 csv 文件")
+_NO_DATA = gettext_lazy("花名册中没有人员数据")
 
 
 class RosterError(ValueError):
     """The file as a whole cannot be used. `message` is the Chinese text for the user, `code` is for the API
     (unreadable, no_header, no_data, too_many_rows)."""
 
-    def __init__(self, message: str, *, code: str) -> None:
+    def __init__(self, message: str | StrPromise, *, code: str) -> None:
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.code = code
@@ -131,7 +138,7 @@ class RosterSheet:
 
 def reason_text(codes: Iterable[str]) -> str:
     """The texts of `codes` joined the way the 不可参保原因 column shows them."""
-    return "；".join(REASONS.get(c, c) for c in codes)
+    return "；".join(str(REASONS.get(c, c)) for c in codes)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -290,7 +297,7 @@ def _find_header(grid: list[list[object]]) -> tuple[int, dict[str, int]]:
             best = (idx, cols)
     missing = [f for f in REQUIRED_COLUMNS if best is None or f not in best[1]]
     names = "、".join(f"“{COLUMN_LABELS[f]}”" for f in missing)
-    raise RosterError(f"未找到表头：缺少{names}列，请使用模板下载的花名册", code="no_header")
+    raise RosterError(_("未找到表头：缺少{names}列，请使用模板下载的花名册").format(names=names), code="no_header")
 
 
 def _required_count(cols: dict[str, int]) -> int:
@@ -543,7 +550,7 @@ def _build_rows(
         )
     if count > max_rows:
         raise RosterError(
-            f"花名册最多 {max_rows} 行，当前 {count} 行，请拆分后分批上传", code="too_many_rows"
+            _("花名册最多 {max_rows} 行，当前 {count} 行，请拆分后分批上传").format(max_rows=max_rows, count=count), code="too_many_rows"
         )
     if not out:
         raise RosterError(_NO_DATA, code="no_data")

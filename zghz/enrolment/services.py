@@ -23,6 +23,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
 from zghz.audit.services import record
@@ -76,7 +78,7 @@ class UploadSummary:
 
     @property
     def reason_lines(self) -> list[tuple[str, str, int]]:
-        return [(code, REASONS[code], n) for code, n in sorted(self.reasons.items(), key=lambda kv: _REASON_ORDER[kv[0]])]
+        return [(code, str(REASONS[code]), n) for code, n in sorted(self.reasons.items(), key=lambda kv: _REASON_ORDER[kv[0]])]
 
     def as_dict(self) -> dict[str, Any]:
         return {"rows_read": self.rows_read, "eligible": self.eligible, "ineligible": self.ineligible,
@@ -130,7 +132,7 @@ def _lock(work_order: WorkOrder, *statuses: str) -> WorkOrder:
 
 def _require_draft(work_order: WorkOrder) -> None:
     if work_order.status != S.DRAFT:
-        raise AlreadyProcessed(f"参保申请当前状态为“{STATUS_TEXT[work_order.status]}”，只有暂存状态可以修改人员")
+        raise AlreadyProcessed(_("参保申请当前状态为“{status}”，只有暂存状态可以修改人员").format(status=STATUS_TEXT[work_order.status]))
 
 
 def _move(wo: WorkOrder, from_status: str, to_status: str, **fields: Any) -> None:
@@ -152,7 +154,7 @@ def _notify_handler(wo: WorkOrder, event: WorkOrderEvent, text: str) -> None:
 
 def _require_perm(actor: User, perm: str, what: str) -> None:
     if not (actor.is_authenticated and actor.kind == User.Kind.STAFF and actor.has_perm(perm)):
-        raise DomainError(f"没有{what}的权限", code="forbidden", status=403)
+        raise DomainError(_("没有{what}的权限").format(what=what), code="forbidden", status=403)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -164,10 +166,10 @@ def work_order_create(*, unit: Unit, plan: Plan, actor: User) -> WorkOrder:
     unit_require_approved(unit)
     today = timezone.localdate()
     if not plan.is_active:
-        raise DomainError("该参保项目已停用，请选择其他参保项目", field="plan")
+        raise DomainError(_("该参保项目已停用，请选择其他参保项目"), field="plan")
     plan_year = current_plan_year(plan, today.year)
     if plan_year is None:
-        raise DomainError(f"参保项目“{plan.name}”{today.year}年度尚未开放参保", field="plan")
+        raise DomainError(_("参保项目“{name}”{year}年度尚未开放参保").format(name=plan.name, year=today.year), field="plan")
     with transaction.atomic():
         WorkOrderSequence.objects.get_or_create(day=today)
         seq = WorkOrderSequence.objects.select_for_update().get(day=today)
@@ -293,7 +295,7 @@ def _write_with_retry(**kwargs: Any) -> UploadSummary:
         except IntegrityError:
             if attempt == 2:
                 break
-    raise DomainError("其他参保申请正在同时提交相同人员，请稍后重新上传", code="conflict", status=409)
+    raise DomainError(_("其他参保申请正在同时提交相同人员，请稍后重新上传"), code="conflict", status=409)
 
 
 def read_roster_upload(upload: UploadedFile) -> tuple[list[RosterRow], int]:
@@ -317,7 +319,7 @@ def work_order_upload(*, work_order: WorkOrder, upload: UploadedFile, actor: Use
     start = expected_start()
     _validate(rows, work_order.plan_year, start)
     if all("template_example" in r.reasons for r in rows):
-        raise DomainError("花名册中只有模板示例“张三”，请删除或修改示例行，填写参保人员后再上传", code="no_data")
+        raise DomainError(_("花名册中只有模板示例“张三”，请删除或修改示例行，填写参保人员后再上传"), code="no_data")
     hashes = [blind_index(r.id_number, purpose="id") if _id_usable(r) else "" for r in rows]
     fingerprints = [_fingerprint(r) for r in rows]
     summary = UploadSummary(rows_read=len(rows), warnings=sum(1 for r in rows if r.warnings))
@@ -339,7 +341,7 @@ def work_order_add_person(*, work_order: WorkOrder, actor: User, name: str, id_n
     with transaction.atomic():
         wo = _lock(work_order, S.DRAFT)
         if h and WorkOrderLine.objects.filter(work_order=wo, id_hash=h, eligible=True).exists():
-            raise DomainError("该人员已在本参保申请的参保人员中", code="duplicate_in_file", field="id_number")
+            raise DomainError(_("该人员已在本参保申请的参保人员中"), code="duplicate_in_file", field="id_number")
         renews = apply_db_eligibility([row], [h], plan_year=wo.plan_year, start=start, exclude_work_order_id=wo.pk)
         if row.reasons:
             raise RowRejected(_sort_reasons(row.reasons))
@@ -364,9 +366,9 @@ def work_order_delete_lines(*, work_order: WorkOrder, actor: User, line_ids: lis
         if not all_ineligible:
             ids = [int(i) for i in (line_ids or [])]
             if not ids:
-                raise DomainError("请先勾选要删除的不可参保人员")
+                raise DomainError(_("请先勾选要删除的不可参保人员"))
             qs = qs.filter(pk__in=ids)
-        deleted, _ = qs.delete()
+        deleted, _per_model = qs.delete()
         if deleted:
             WorkOrder.objects.filter(pk=wo.pk).update(ineligible_count=F("ineligible_count") - deleted)
         record(action="work_order.delete_lines", actor=actor, unit=wo.unit, obj=wo, number=wo.number, count=deleted)
@@ -379,7 +381,7 @@ def work_order_delete(*, work_order: WorkOrder, actor: User) -> None:
         wo = _lock(work_order, S.DRAFT)
         record(action="work_order.delete", actor=actor, unit=wo.unit, obj=wo, number=wo.number,
                lines=wo.eligible_count + wo.ineligible_count)
-        deleted, _ = WorkOrder.objects.filter(pk=wo.pk, status=S.DRAFT).delete()
+        deleted, _per_model = WorkOrder.objects.filter(pk=wo.pk, status=S.DRAFT).delete()
         if not deleted:
             raise AlreadyProcessed()
 
@@ -411,9 +413,9 @@ def work_order_submit(*, work_order: WorkOrder, actor: User) -> None:
     with transaction.atomic():
         wo = _lock(work_order, S.DRAFT)
         if wo.ineligible_count or WorkOrderLine.objects.filter(work_order=wo, eligible=False).exists():
-            raise DomainError("存在不可参保人员，请导出修改后重新上传，并删除不可参保人员后再提交")
+            raise DomainError(_("存在不可参保人员，请导出修改后重新上传，并删除不可参保人员后再提交"))
         if not wo.eligible_count:
-            raise DomainError("参保人员为空，请先上传花名册或添加人员")
+            raise DomainError(_("参保人员为空，请先上传花名册或添加人员"))
         failed = _recheck(wo)
         if failed:
             for line_id, reasons in failed.items():
@@ -428,7 +430,7 @@ def work_order_submit(*, work_order: WorkOrder, actor: User) -> None:
             record(action="work_order.submit", actor=actor, unit=wo.unit, obj=wo, number=wo.number,
                    people=wo.eligible_count)
     if failed:
-        raise DomainError(f"提交前复核发现 {len(failed)} 人不可参保，已移入不可参保人员列表，请处理后再提交",
+        raise DomainError(_("提交前复核发现 {count} 人不可参保，已移入不可参保人员列表，请处理后再提交").format(count=len(failed)),
                           code="recheck_failed")
 
 
@@ -438,10 +440,10 @@ def work_order_submit(*, work_order: WorkOrder, actor: User) -> None:
 
 def work_order_review(*, work_order: WorkOrder, actor: User, approve: bool, reason: str = "") -> None:
     """经办审核: 通过 → 待付款 with 应付款参保金额 = 参保人数 × 保费; 驳回 → 暂存 with the reason."""
-    _require_perm(actor, "accounts.review_work_order", "审核参保申请")
+    _require_perm(actor, "accounts.review_work_order", _("审核参保申请"))
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise DomainError("请填写驳回原因", field="reason")
+        raise DomainError(_("请填写驳回原因"), field="reason")
     with transaction.atomic():
         wo = _lock(work_order, S.PENDING)
         now = timezone.now()
@@ -469,20 +471,20 @@ def work_order_pay(*, work_order: WorkOrder, actor: User, paid_amount: Decimal, 
         raise AlreadyProcessed()
     due = work_order.amount_due or Decimal("0.00")
     if paid_amount is None or Decimal(paid_amount).quantize(Decimal("0.01")) != due:
-        raise DomainError(f"实付款参保金额与应付金额不一致（应付 {due} 元）", field="paid_amount")
+        raise DomainError(_("实付款参保金额与应付金额不一致（应付 {due} 元）").format(due=due), field="paid_amount")
     if voucher is None:
-        raise DomainError("请上传付款凭证", field="voucher")
+        raise DomainError(_("请上传付款凭证"), field="voucher")
     if stamped_roster is None:
-        raise DomainError("请上传盖章参保花名册", field="stamped_roster")
+        raise DomainError(_("请上传盖章参保花名册"), field="stamped_roster")
     unit = work_order.unit
     try:
         stored_voucher = store_upload(upload=voucher, purpose="payment_voucher", actor=actor, unit=unit)
     except DomainError as e:
-        raise DomainError(f"付款凭证：{e.message}", field="voucher") from None
+        raise DomainError(_("付款凭证：{message}").format(message=e.message), field="voucher") from None
     try:
         stored_roster = store_upload(upload=stamped_roster, purpose="stamped_roster", actor=actor, unit=unit)
     except DomainError as e:
-        raise DomainError(f"盖章参保花名册：{e.message}", field="stamped_roster") from None
+        raise DomainError(_("盖章参保花名册：{message}").format(message=e.message), field="stamped_roster") from None
     with transaction.atomic():
         wo = _lock(work_order, S.AWAITING_PAYMENT)
         _move(wo, S.AWAITING_PAYMENT, S.PAYMENT_REVIEW, paid_amount=due, payment_voucher=stored_voucher,
@@ -495,10 +497,10 @@ def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bo
                               approved_on: date | None = None) -> int:
     """财务付款审核: 通过 → 已完成 and one coverage per person; 驳回 → 待付款 with the reason.
     Returns the number of coverages created."""
-    _require_perm(actor, "accounts.confirm_payment", "付款审核")
+    _require_perm(actor, "accounts.confirm_payment", _("付款审核"))
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise DomainError("请填写驳回原因", field="reason")
+        raise DomainError(_("请填写驳回原因"), field="reason")
     created = 0
     with transaction.atomic():
         wo = _lock(work_order, S.PAYMENT_REVIEW)
@@ -524,7 +526,7 @@ def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bo
 # 导出
 
 
-INELIGIBLE_EXPORT_COLUMN = "不可参保原因"
+INELIGIBLE_EXPORT_COLUMN = gettext_lazy("不可参保原因")
 
 
 def work_order_export_ineligible(*, work_order: WorkOrder, actor: User) -> bytes:
@@ -532,7 +534,7 @@ def work_order_export_ineligible(*, work_order: WorkOrder, actor: User) -> bytes
     lines = work_order.lines.filter(eligible=False).order_by("id").values_list(
         "name", "id_number", "bank_card", "bank_name", "phone", "remark", "reasons")
     rows = ((n, i, c, b, p, rm, reason_text(rs)) for n, i, c, b, p, rm, rs in lines.iterator(chunk_size=2000))
-    data = write_roster_xlsx(rows, INELIGIBLE_EXPORT_COLUMN)
+    data = write_roster_xlsx(rows, str(INELIGIBLE_EXPORT_COLUMN))
     record(action="export", actor=actor, unit=work_order.unit, obj=work_order, what="ineligible_lines",
            number=work_order.number, rows=work_order.ineligible_count)
     return data

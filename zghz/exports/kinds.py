@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from zghz.accounts.models import User
 from zghz.core.idcard import mask_card, mask_id, mask_phone
@@ -21,11 +22,12 @@ from .xlsx import DATE, MONEY, TEXT, Column
 COVERAGE_UNIT = "coverage.unit"
 COVERAGE_STAFF = "coverage.staff"
 
-_COVERAGE_COLUMNS = [
-    Column("工单编号", TEXT, 20), Column("姓名", TEXT, 12), Column("居民身份证号", TEXT, 22),
-    Column("参保项目", TEXT, 12), Column("保障开始日期", DATE, 14), Column("保障结束日期", DATE, 14),
-    Column("参保金额", MONEY, 12), Column("社保卡银行卡号", TEXT, 24), Column("手机号", TEXT, 14),
-]
+def _coverage_columns() -> list[Column]:
+    return [
+        Column(_("工单编号"), TEXT, 20), Column(_("姓名"), TEXT, 12), Column(_("居民身份证号"), TEXT, 22),
+        Column(_("参保项目"), TEXT, 12), Column(_("保障开始日期"), DATE, 14), Column(_("保障结束日期"), DATE, 14),
+        Column(_("参保金额"), MONEY, 12), Column(_("社保卡银行卡号"), TEXT, 24), Column(_("手机号"), TEXT, 14),
+    ]
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def _coverage_unit(job: ExportJob) -> ExportSource:
     if unit is None:
         raise Http404
     qs = coverage_of_unit(unit, RecordFilter.from_params(job.params))
-    return ExportSource("参保记录", _COVERAGE_COLUMNS, qs, lambda: export_rows(qs))
+    return ExportSource(_("参保记录"), _coverage_columns(), qs, lambda: export_rows(qs))
 
 
 def _mask_staff_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -55,8 +57,8 @@ def _coverage_staff(job: ExportJob) -> ExportSource:
     # Back-office exports are for statistics and follow-up, not renewal: numbers stay masked.
     owner = User.objects.get(pk=job.owner_id)
     qs = coverage_for_staff(owner, RecordFilter.from_params(job.params))
-    columns = [*_COVERAGE_COLUMNS, Column("参保单位", TEXT, 30), Column("所属区局", TEXT, 12)]
-    return ExportSource("参保记录", columns, qs,
+    columns = [*_coverage_columns(), Column(_("参保单位"), TEXT, 30), Column(_("所属区局"), TEXT, 12)]
+    return ExportSource(_("参保记录"), columns, qs,
                         lambda: map(_mask_staff_row, export_rows(qs, with_unit=True)))
 
 

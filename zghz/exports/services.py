@@ -22,6 +22,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
 from zghz.audit.services import record
@@ -42,16 +44,16 @@ PROGRESS_EVERY = 5000
 # A job still running after this long lost its worker; cleanup marks it failed.
 STALE_AFTER = timedelta(hours=2)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FAILED_TEXT = "导出失败，请重新导出；如仍有问题请联系管理员"
+FAILED_TEXT = gettext_lazy("导出失败，请重新导出；如仍有问题请联系管理员")
 
 
 def export_start(*, kind: str, owner: User, params: dict[str, Any], unit: Unit | None = None,
                  audit_filter: dict[str, Any] | None = None) -> ExportJob:
     """Queue an export of `kind` for `owner` (and `unit` for unit-portal exports)."""
     if kind not in KINDS:
-        raise DomainError("未知的导出类型")
+        raise DomainError(_("未知的导出类型"))
     if not getattr(owner, "is_authenticated", False):
-        raise DomainError("请先登录", status=403)
+        raise DomainError(_("请先登录"), status=403)
     now = timezone.now()
     with transaction.atomic():
         job = ExportJob.objects.create(kind=kind, owner=owner, unit_id=getattr(unit, "pk", None), params=params,
@@ -102,7 +104,7 @@ def export_execute(*, job_id: Any) -> str:
         return "done"
     except Exception:
         logger.exception("export %s failed", job_id)
-        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=FAILED_TEXT,
+        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=str(FAILED_TEXT),
                                                    finished_at=timezone.now())
         return "failed"
     finally:
@@ -148,5 +150,5 @@ def export_cleanup(*, now: Any = None) -> dict[str, int]:
         expired += 1
     stale = ExportJob.objects.filter(
         status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING], created_at__lt=now - STALE_AFTER
-    ).update(status=ExportJob.Status.FAILED, error=FAILED_TEXT, finished_at=now)
+    ).update(status=ExportJob.Status.FAILED, error=str(FAILED_TEXT), finished_at=now)
     return {"expired": expired, "stale": stale}

@@ -20,6 +20,8 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps
 
 from zghz.audit.services import record
@@ -43,7 +45,7 @@ _PDF_DANGEROUS_NAMES = {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/Embe
                         "/FileAttachment", "/RichMedia", "/XFA", "/SubmitForm", "/ImportData", "/GoToE"}
 _PDF_KIND_KEYS = {"/S", "/Type", "/Subtype"}
 PDF_MAX_OBJECTS = 200_000
-PDF_ACTIVE_CONTENT = "PDF 中含有脚本、动作或嵌入文件，请打印后扫描为图片或重新导出 PDF 后上传"
+PDF_ACTIVE_CONTENT = gettext_lazy("PDF 中含有脚本、动作或嵌入文件，请打印后扫描为图片或重新导出 PDF 后上传")
 
 
 @dataclass
@@ -77,7 +79,7 @@ def _clean_image(data: bytes, ext: str) -> CleanFile:
         with Image.open(io.BytesIO(data), formats=formats) as probe:
             width, height = probe.size
             if width * height > settings.UPLOAD_MAX_PIXELS:
-                raise DomainError(f"图片像素过大（{width}×{height}），请缩小后上传")
+                raise DomainError(_("图片像素过大（{width}×{height}），请缩小后上传").format(width=width, height=height))
             probe.verify()
         with Image.open(io.BytesIO(data), formats=formats) as source:
             source.load()
@@ -97,9 +99,9 @@ def _clean_image(data: bytes, ext: str) -> CleanFile:
     except DomainError:
         raise
     except Image.DecompressionBombError:  # Pillow's own, larger bound, checked when the header is read
-        raise DomainError("图片像素过大，请缩小后上传") from None
+        raise DomainError(_("图片像素过大，请缩小后上传")) from None
     except Exception:  # a hostile file can make any decoder fail in any way; the user gets one answer
-        raise DomainError("图片已损坏或格式不正确，请重新拍照或导出后上传") from None
+        raise DomainError(_("图片已损坏或格式不正确，请重新拍照或导出后上传")) from None
 
 
 def _pdf_danger(reader: Any) -> bool:
@@ -121,7 +123,7 @@ def _pdf_danger(reader: Any) -> bool:
             node = node.get_object()
         budget -= 1
         if budget < 0:
-            raise DomainError("PDF 结构过于复杂，无法检查，请重新导出后上传")
+            raise DomainError(_("PDF 结构过于复杂，无法检查，请重新导出后上传"))
         if isinstance(node, DictionaryObject):
             for key, value in node.items():
                 if key in _PDF_DANGEROUS_NAMES or (key in _PDF_KIND_KEYS and value in _PDF_DANGEROUS_NAMES):
@@ -140,23 +142,23 @@ def _clean_pdf(data: bytes) -> CleanFile:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise DomainError("PDF 已加密，请取消密码后上传")
+            raise DomainError(_("PDF 已加密，请取消密码后上传"))
         if _pdf_danger(reader):
             raise DomainError(PDF_ACTIVE_CONTENT)
         if len(reader.pages) == 0:
-            raise DomainError("PDF 没有页面，请重新导出后上传")
+            raise DomainError(_("PDF 没有页面，请重新导出后上传"))
     except DomainError:
         raise
     except Exception:  # a hostile file can make the parser fail in any way; the user gets one answer
-        raise DomainError("PDF 已损坏，无法打开，请重新导出后上传") from None
+        raise DomainError(_("PDF 已损坏，无法打开，请重新导出后上传")) from None
     return CleanFile(data, "pdf", "application/pdf")
 
 
-_UNREADABLE_SHEET = "文件无法读取，请确认是未加密的 xlsx、xls 或 csv 文件"
-_SHEET_TOO_BIG = "表格文件异常（解压后过大），请重新导出后上传"
-_SHEET_MISMATCH = "文件内容与扩展名不符，请上传 xlsx、xls 或 csv 格式的花名册"
-_SHEET_PASSWORD = "表格已设置密码，请取消密码后上传"
-_SHEET_MACRO = "表格中含有宏，请另存为不含宏的 xlsx 后上传"
+_UNREADABLE_SHEET = gettext_lazy("文件无法读取，请确认是未加密的 xlsx、xls 或 csv 文件")
+_SHEET_TOO_BIG = gettext_lazy("表格文件异常（解压后过大），请重新导出后上传")
+_SHEET_MISMATCH = gettext_lazy("文件内容与扩展名不符，请上传 xlsx、xls 或 csv 格式的花名册")
+_SHEET_PASSWORD = gettext_lazy("表格已设置密码，请取消密码后上传")
+_SHEET_MACRO = gettext_lazy("表格中含有宏，请另存为不含宏的 xlsx 后上传")
 _OLE_VBA = "_VBA_PROJECT".encode("utf-16-le")
 _OLE_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 
@@ -203,7 +205,7 @@ def check_spreadsheet(data: bytes, name: str) -> str:
             raise DomainError(_SHEET_MISMATCH)
         return "csv"
     if ext in {"xlsm", "xltm", "xlsb"}:
-        raise DomainError("不支持含宏的表格（xlsm），请另存为 xlsx 后上传")
+        raise DomainError(_("不支持含宏的表格（xlsm），请另存为 xlsx 后上传"))
     if ext == "xlsx" and kind == "zip":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -232,27 +234,27 @@ def check_spreadsheet(data: bytes, name: str) -> str:
             raise DomainError(_SHEET_MACRO)
         return "xls"
     if ext not in SPREADSHEET_TYPES:
-        raise DomainError("请上传 xlsx、xls 或 csv 格式的花名册")
+        raise DomainError(_("请上传 xlsx、xls 或 csv 格式的花名册"))
     raise DomainError(_SHEET_MISMATCH)
 
 
 def clean_document(data: bytes, name: str, *, allowed: set[str] = DOCUMENT_TYPES) -> CleanFile:
     ext = _extension(name)
     if ext not in allowed:
-        raise DomainError(f"文件格式不支持，请上传 {'、'.join(sorted(allowed))} 格式")
+        raise DomainError(_("文件格式不支持，请上传 {formats} 格式").format(formats='、'.join(sorted(allowed))))
     kind = _sniff(data)
     if kind == "pdf" and ext == "pdf":
         return _clean_pdf(data)
     if kind in {"png", "jpg"} and ext in IMAGE_TYPES:
         return _clean_image(data, kind)
-    raise DomainError("文件内容与扩展名不符，请上传真实的 pdf、png、jpg 或 jpeg 文件")
+    raise DomainError(_("文件内容与扩展名不符，请上传真实的 pdf、png、jpg 或 jpeg 文件"))
 
 
 def read_upload(upload: UploadedFile) -> bytes:
     """The upload's bytes, refusing empty and oversized files. Reads at most one byte past the limit, so a
     size the client misreports cannot make the server read more."""
     limit = settings.UPLOAD_MAX_BYTES
-    too_big = DomainError(f"文件过大，单个文件不能超过 {max(limit // (1024 * 1024), 1)} MB")
+    too_big = DomainError(_("文件过大，单个文件不能超过 {size} MB").format(size=max(limit // (1024 * 1024), 1)))
     if upload.size is not None and upload.size > limit:
         raise too_big
     upload.seek(0)
@@ -260,7 +262,7 @@ def read_upload(upload: UploadedFile) -> bytes:
     if len(data) > limit:
         raise too_big
     if not data:
-        raise DomainError("文件为空，请重新选择")
+        raise DomainError(_("文件为空，请重新选择"))
     return data
 
 

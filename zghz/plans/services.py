@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
 from zghz.audit.services import record
@@ -37,24 +39,24 @@ _ICD_SPLIT = re.compile(r"[\s,，、;；]+")
 _PLAN_CODE = re.compile(r"^[A-Z0-9_]{2,32}$")
 
 NEEDS_CONFIRM = (
-    "该年度已有参保记录（或已审核的参保申请），不能直接修改。确认后将生成第 {version} 版规则：已参保人员仍按原版本执行，"
-    "新参保按新版本执行。"
+    gettext_lazy("该年度已有参保记录（或已审核的参保申请），不能直接修改。确认后将生成第 {version} 版规则：已参保人员仍按原版本执行，"
+    "新参保按新版本执行。")
 )
-NOT_CURRENT = "该版本已不是当前版本，请在最新版本上修改"
-NO_PERMISSION = "没有权限：只有管理员可以维护参保项目"
+NOT_CURRENT = gettext_lazy("该版本已不是当前版本，请在最新版本上修改")
+NO_PERMISSION = gettext_lazy("没有权限：只有管理员可以维护参保项目")
 
 # The fields of a plan year that an edit may change (benefit rules are compared as a whole).
 EDITABLE_FIELDS = ("premium", "term_months", "min_age", "max_age", "waiting_days", "min_participation",
                    "small_unit_threshold", "benefit_rules")
 FIELD_LABELS = {
-    "premium": "每人保费",
-    "term_months": "保障期限",
-    "min_age": "最低参保年龄",
-    "max_age": "最高参保年龄",
-    "waiting_days": "首次参保等待期",
-    "min_participation": "最低参保比例",
-    "small_unit_threshold": "小单位人数标准",
-    "benefit_rules": "给付规则",
+    "premium": gettext_lazy("每人保费"),
+    "term_months": gettext_lazy("保障期限"),
+    "min_age": gettext_lazy("最低参保年龄"),
+    "max_age": gettext_lazy("最高参保年龄"),
+    "waiting_days": gettext_lazy("首次参保等待期"),
+    "min_participation": gettext_lazy("最低参保比例"),
+    "small_unit_threshold": gettext_lazy("小单位人数标准"),
+    "benefit_rules": gettext_lazy("给付规则"),
 }
 
 
@@ -112,9 +114,9 @@ def _int(value: Any) -> int | None:
 
 def _money(errors: dict[str, str], field: str, label: str, value: Any, *, allow_zero: bool = False) -> str:
     d = _decimal(value)
-    low = "不能小于 0" if allow_zero else "须大于 0"
+    low = _("不能小于 0") if allow_zero else _("须大于 0")
     if d is None or d < 0 or (d == 0 and not allow_zero) or d > MONEY_MAX or d != d.quantize(CENT):
-        errors[field] = f"{label}{low}，最多两位小数（单位：元）"
+        errors[field] = _("{label}{low}，最多两位小数（单位：元）").format(label=label, low=low)
         return "0.00"
     return str(d.quantize(CENT))
 
@@ -123,8 +125,8 @@ def _fraction(errors: dict[str, str], field: str, label: str, value: Any, *, all
     """A ratio stored as a fraction 0..1 with up to 4 decimals (the form shows it in %)."""
     d = _decimal(value)
     if d is None or d < 0 or (d == 0 and not allow_zero) or d > 1 or d != d.quantize(Decimal("0.0001")):
-        bounds = "须在 0% 至 100% 之间" if allow_zero else "须大于 0% 且不超过 100%"
-        errors[field] = f"{label}{bounds}，最多两位小数"
+        bounds = _("须在 0% 至 100% 之间") if allow_zero else _("须大于 0% 且不超过 100%")
+        errors[field] = _("{label}{bounds}，最多两位小数").format(label=label, bounds=bounds)
         return "0"
     return fraction_str(d)
 
@@ -194,38 +196,37 @@ def clean_benefit_rules(rules: Any, errors: dict[str, str]) -> dict[str, Any]:
     accident = rules.get("accident") or {}
 
     h = {
-        "deductible": _money(errors, "hospital_deductible", "住院起付线", hospital.get("deductible"),
+        "deductible": _money(errors, "hospital_deductible", _("住院起付线"), hospital.get("deductible"),
                              allow_zero=True),
-        "ratio": _fraction(errors, "hospital_ratio", "住院报销比例", hospital.get("ratio")),
-        "per_stay_cap": _money(errors, "hospital_per_stay_cap", "住院每次最高给付", hospital.get("per_stay_cap")),
-        "annual_cap": _money(errors, "hospital_annual_cap", "住院年度累计最高给付", hospital.get("annual_cap")),
-        "manual_review_above": _money(errors, "hospital_manual_review_above", "住院人工复核金额",
+        "ratio": _fraction(errors, "hospital_ratio", _("住院报销比例"), hospital.get("ratio")),
+        "per_stay_cap": _money(errors, "hospital_per_stay_cap", _("住院每次最高给付"), hospital.get("per_stay_cap")),
+        "annual_cap": _money(errors, "hospital_annual_cap", _("住院年度累计最高给付"), hospital.get("annual_cap")),
+        "manual_review_above": _money(errors, "hospital_manual_review_above", _("住院人工复核金额"),
                                       hospital.get("manual_review_above")),
     }
     if ("hospital_per_stay_cap" not in errors and "hospital_annual_cap" not in errors
             and Decimal(h["annual_cap"]) < Decimal(h["per_stay_cap"])):
-        errors["hospital_annual_cap"] = "住院年度累计最高给付不能小于每次最高给付"
+        errors["hospital_annual_cap"] = _("住院年度累计最高给付不能小于每次最高给付")
 
     codes, bad = parse_icd_codes(ci.get("icd_prefixes") or [])
     if bad:
-        errors["ci_icd_prefixes"] = (f"以下重疾 ICD-10 编码格式不正确：{'、'.join(bad[:10])}"
-                                     "（应为大写字母加两位数字，可带小数，如 C00、N18.5，或范围如 C00-C97）")
+        errors["ci_icd_prefixes"] = (_("以下重疾 ICD-10 编码格式不正确：{bad}（应为大写字母加两位数字，可带小数，如 C00、N18.5，或范围如 C00-C97）").format(bad='、'.join(bad[:10])))
     elif not codes:
-        errors["ci_icd_prefixes"] = "请填写重疾 ICD-10 编码"
-    c = {"amount": _money(errors, "ci_amount", "重疾给付金额", ci.get("amount")), "icd_prefixes": codes}
+        errors["ci_icd_prefixes"] = _("请填写重疾 ICD-10 编码")
+    c = {"amount": _money(errors, "ci_amount", _("重疾给付金额"), ci.get("amount")), "icd_prefixes": codes}
 
     ratios_in = accident.get("disability_ratios") or {}
     ratios: dict[str, str] = {}
     previous: Decimal | None = None
     for grade in DISABILITY_GRADES:
         field = f"disability_{grade}"
-        ratio = _fraction(errors, field, f"伤残 {grade} 级给付比例", ratios_in.get(str(grade)))
+        ratio = _fraction(errors, field, _("伤残 {grade} 级给付比例").format(grade=grade), ratios_in.get(str(grade)))
         ratios[str(grade)] = ratio
         if field not in errors:
             if previous is not None and Decimal(ratio) > previous:
-                errors[field] = f"伤残 {grade} 级给付比例不能高于 {grade - 1} 级（1 级最重）"
+                errors[field] = _("伤残 {grade} 级给付比例不能高于 {higher} 级（1 级最重）").format(grade=grade, higher=grade - 1)
             previous = Decimal(ratio)
-    a = {"death": _money(errors, "accident_death", "意外身故给付金额", accident.get("death")),
+    a = {"death": _money(errors, "accident_death", _("意外身故给付金额"), accident.get("death")),
          "disability_ratios": ratios}
     return {"hospital": h, "critical_illness": c, "accident": a}
 
@@ -233,28 +234,28 @@ def clean_benefit_rules(rules: Any, errors: dict[str, str]) -> dict[str, Any]:
 def clean_terms(terms: PlanYearTerms) -> dict[str, Any]:
     """The model field values for `terms`, or PlanYearInvalid listing every problem."""
     errors: dict[str, str] = {}
-    premium = _money(errors, "premium", "每人保费", terms.premium)
+    premium = _money(errors, "premium", _("每人保费"), terms.premium)
     term = _int(terms.term_months)
     if term is None or not 1 <= term <= 60:
-        errors["term_months"] = "保障期限须为 1 至 60 个月的整数"
+        errors["term_months"] = _("保障期限须为 1 至 60 个月的整数")
     min_age, max_age = _int(terms.min_age), _int(terms.max_age)
     if min_age is None or max_age is None or not 0 <= min_age < max_age <= 100:
         errors["max_age" if min_age is not None else "min_age"] = (
-            "参保年龄须为整数，且 0 ≤ 最低参保年龄 < 最高参保年龄 ≤ 100")
+            _("参保年龄须为整数，且 0 ≤ 最低参保年龄 < 最高参保年龄 ≤ 100"))
     waiting = _int(terms.waiting_days)
     if waiting is None or not 0 <= waiting <= 365:
-        errors["waiting_days"] = "首次参保等待期须为 0 至 365 天的整数"
+        errors["waiting_days"] = _("首次参保等待期须为 0 至 365 天的整数")
     participation: Decimal | None = None
     if terms.min_participation is not None and str(terms.min_participation).strip() != "":
         participation = _decimal(terms.min_participation)
         if participation is None or not 0 <= participation <= 1 or participation != participation.quantize(CENT):
-            errors["min_participation"] = "最低参保比例须为 0% 至 100% 之间的整数百分比"
+            errors["min_participation"] = _("最低参保比例须为 0% 至 100% 之间的整数百分比")
             participation = None
     threshold: int | None = None
     if terms.small_unit_threshold is not None and str(terms.small_unit_threshold).strip() != "":
         threshold = _int(terms.small_unit_threshold)
         if threshold is None or not 1 <= threshold <= 100_000:
-            errors["small_unit_threshold"] = "小单位人数标准须为 1 至 100000 的整数"
+            errors["small_unit_threshold"] = _("小单位人数标准须为 1 至 100000 的整数")
             threshold = None
     rules = clean_benefit_rules(terms.benefit_rules, errors)
     if errors:
@@ -302,21 +303,21 @@ def plan_create(*, actor: User, code: str, name: str) -> Plan:
     name = name.strip()
     errors: dict[str, str] = {}
     if not _PLAN_CODE.match(code):
-        errors["code"] = "项目代码须为 2 至 32 位大写字母、数字或下划线"
+        errors["code"] = _("项目代码须为 2 至 32 位大写字母、数字或下划线")
     if not name:
-        errors["name"] = "请填写参保项目名称"
+        errors["name"] = _("请填写参保项目名称")
     elif len(name) > 64:
-        errors["name"] = "参保项目名称不能超过 64 个字"
+        errors["name"] = _("参保项目名称不能超过 64 个字")
     if errors:
         raise PlanYearInvalid(errors)
     if Plan.objects.filter(code=code).exists():
-        raise DomainError("项目代码已存在", field="code")
+        raise DomainError(_("项目代码已存在"), field="code")
     try:
         with transaction.atomic():
             plan = Plan.objects.create(code=code, name=name)
             record(action="plan.create", actor=actor, obj=plan, code=code, name=name)
     except IntegrityError:
-        raise DomainError("项目代码已存在", field="code") from None
+        raise DomainError(_("项目代码已存在"), field="code") from None
     return plan
 
 
@@ -325,9 +326,9 @@ def plan_year_create(*, actor: User, plan: Plan, year: Any, terms: PlanYearTerms
     _require_admin(actor)
     y = _int(year)
     if y is None or not YEAR_MIN <= y <= YEAR_MAX:
-        raise DomainError(f"年度须为 {YEAR_MIN} 至 {YEAR_MAX} 之间的年份", field="year")
+        raise DomainError(_("年度须为 {year_min} 至 {year_max} 之间的年份").format(year_min=YEAR_MIN, year_max=YEAR_MAX), field="year")
     values = clean_terms(terms)
-    exists = f"{plan.name} {y} 年度已存在，请在列表中修改该年度"
+    exists = _("{name} {year} 年度已存在，请在列表中修改该年度").format(name=plan.name, year=y)
     if PlanYear.objects.filter(plan=plan, year=y).exists():
         raise DomainError(exists, field="year")
     try:
@@ -391,7 +392,7 @@ def plan_year_update(*, actor: User, plan_year: PlanYear, terms: PlanYearTerms,
     with transaction.atomic():
         locked = PlanYear.objects.select_for_update().select_related("plan").filter(pk=plan_year.pk).first()
         if locked is None:
-            raise DomainError("该项目年度不存在", status=404)
+            raise DomainError(_("该项目年度不存在"), status=404)
         if not locked.is_current:
             raise DomainError(NOT_CURRENT, code="not_current", status=409)
         changes = plan_year_changes(locked, values)

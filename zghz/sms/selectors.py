@@ -1,17 +1,22 @@
 import re
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 from zghz.core.crypto import blind_index
 
 from .models import SmsMessage
 from .services import PURPOSES as CODE_PURPOSES
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
+
 # 用途 as staff read it: verification codes first, then notices. Apps that queue a new kind of notice add
 # its label here; until then the list shows the purpose code itself.
-PURPOSE_LABELS: dict[str, str] = {
+PURPOSE_LABELS: "dict[str, str | StrPromise]" = {
     **CODE_PURPOSES,
-    "unit_review": "单位审核结果",
+    "unit_review": gettext_lazy("单位审核结果"),
 }
 
 _DIGIT_RUN = re.compile(r"\d{4,8}")
@@ -41,4 +46,4 @@ def sms_display_text(msg: SmsMessage) -> str:
 
 
 def sms_purpose_label(purpose: str) -> str:
-    return PURPOSE_LABELS.get(purpose, purpose)
+    return str(PURPOSE_LABELS.get(purpose, purpose))

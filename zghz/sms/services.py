@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zghz.audit.services import record
 from zghz.core.crypto import blind_index
@@ -23,8 +25,8 @@ PER_PHONE_HOUR = 5
 PER_PHONE_DAY = 10
 PER_IP_HOUR = 20
 
-WRONG_CODE = "验证码错误或已过期，请重新获取"
-TOO_MANY_TRIES = "验证码错误次数过多，请重新获取"
+WRONG_CODE = gettext_lazy("验证码错误或已过期，请重新获取")
+TOO_MANY_TRIES = gettext_lazy("验证码错误次数过多，请重新获取")
 
 PURPOSES = {
     "unit_register": "单位注册",
@@ -75,14 +77,14 @@ def _lock(key: str) -> None:
 def _refusal(*, phone_hash: str, ip: str, now: datetime) -> str | None:
     recent = VerificationCode.objects.filter(phone_hash=phone_hash, created_at__gt=now - timedelta(days=1))
     if recent.filter(created_at__gt=now - PER_PHONE_INTERVAL).exists():
-        return "获取验证码过于频繁，请 60 秒后再试"
+        return _("获取验证码过于频繁，请 60 秒后再试")
     if recent.filter(created_at__gt=now - timedelta(hours=1)).count() >= PER_PHONE_HOUR:
-        return "该手机号 1 小时内获取验证码次数已达上限，请稍后再试"
+        return _("该手机号 1 小时内获取验证码次数已达上限，请稍后再试")
     if recent.count() >= PER_PHONE_DAY:
-        return "该手机号今日获取验证码次数已达上限，请明天再试"
+        return _("该手机号今日获取验证码次数已达上限，请明天再试")
     from_ip = VerificationCode.objects.filter(ip=ip, created_at__gt=now - timedelta(hours=1))
     if ip and from_ip.count() >= PER_IP_HOUR:
-        return "当前网络获取验证码次数过多，请 1 小时后再试"
+        return _("当前网络获取验证码次数过多，请 1 小时后再试")
     return None
 
 
@@ -93,9 +95,9 @@ def code_send(*, phone: str, purpose: str, ip: str, deliver: bool = True) -> Non
     timing, answer) except that no SMS leaves, so the answer never tells whether a phone is registered.
     """
     if purpose not in PURPOSES:
-        raise DomainError("验证码用途不正确")
+        raise DomainError(_("验证码用途不正确"))
     if not is_valid_phone(phone):
-        raise DomainError("请填写正确手机号", field="phone")
+        raise DomainError(_("请填写正确手机号"), field="phone")
     phone_hash = blind_index(phone, purpose="phone")
     with transaction.atomic():
         # Requests for the same phone, and from the same address, are counted one at a time; otherwise

@@ -4,6 +4,8 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
 from zghz.accounts.services import phone_account
@@ -17,8 +19,8 @@ from zghz.sms.services import code_check, sms_queue
 from .models import District, Unit, UnitReviewEvent
 
 PLEDGE_SECONDS = 15
-ALREADY_REGISTERED = "该单位已注册，请直接登录"
-CHECK_DIGIT_WARNING = "统一社会信用代码校验位不符，请仔细核对。若确认无误（部分早期代码如此），请勾选“代码无误，继续注册”。"
+ALREADY_REGISTERED = gettext_lazy("该单位已注册，请直接登录")
+CHECK_DIGIT_WARNING = gettext_lazy("统一社会信用代码校验位不符，请仔细核对。若确认无误（部分早期代码如此），请勾选“代码无误，继续注册”。")
 
 
 def unit_register(*, credit_code: str, name: str, phone: str, code: str, ip: str,
@@ -27,13 +29,13 @@ def unit_register(*, credit_code: str, name: str, phone: str, code: str, ip: str
     name = name.strip()
     format_ok, check_ok = check_credit_code(credit_code)
     if not format_ok:
-        raise DomainError("请填写正确的统一社会信用代码（18 位数字或大写字母）", field="credit_code")
+        raise DomainError(_("请填写正确的统一社会信用代码（18 位数字或大写字母）"), field="credit_code")
     if not check_ok and not accept_check_digit:
         raise DomainError(CHECK_DIGIT_WARNING, code="credit_code_check_digit", field="credit_code")
     if not name:
-        raise DomainError("请填写单位全称", field="name")
+        raise DomainError(_("请填写单位全称"), field="name")
     if len(name) > 128:
-        raise DomainError("单位全称过长", field="name")
+        raise DomainError(_("单位全称过长"), field="name")
     if Unit.objects.filter(credit_code=credit_code).exists():
         raise DomainError(ALREADY_REGISTERED, field="credit_code")
     code_check(phone=phone, purpose="unit_register", code=code)
@@ -54,7 +56,7 @@ def unit_profile_save(*, unit: Unit, actor: User, district_id: int | None, medic
                       certificate: UploadedFile | None) -> Unit:
     """Save 单位信息 while the unit may still edit it (未提交 or 已驳回)."""
     if not unit.profile_editable:
-        raise DomainError("单位信息已提交审核或已通过，如需修改请联系后台工作人员")
+        raise DomainError(_("单位信息已提交审核或已通过，如需修改请联系后台工作人员"))
     _apply_profile(unit=unit, actor=actor, district_id=district_id, medical_code=medical_code,
                    handler_name=handler_name, handler_id_number=handler_id_number,
                    certificate_kind=certificate_kind, certificate=certificate)
@@ -66,17 +68,17 @@ def _apply_profile(*, unit: Unit, actor: User, district_id: int | None, medical_
                    handler_id_number: str, certificate_kind: str, certificate: UploadedFile | None) -> None:
     medical_code = medical_code.strip()
     if medical_code and not (medical_code.isdigit() and len(medical_code) in (6, 8)):
-        raise DomainError("医保代码应为 8 位或 6 位数字", field="medical_code")
+        raise DomainError(_("医保代码应为 8 位或 6 位数字"), field="medical_code")
     handler_name = handler_name.strip()
     if len(handler_name) > 32:
-        raise DomainError("经办人姓名过长", field="handler_name")
+        raise DomainError(_("经办人姓名过长"), field="handler_name")
     id_number = normalise_id(handler_id_number) if handler_id_number.strip() else ""
     if id_number and check_id_number(id_number) is not None:
-        raise DomainError("请填写正确居民身份证号码", field="handler_id_number")
+        raise DomainError(_("请填写正确居民身份证号码"), field="handler_id_number")
     if district_id is not None and not District.objects.filter(pk=district_id, is_active=True).exists():
-        raise DomainError("请选择所属区局", field="district")
+        raise DomainError(_("请选择所属区局"), field="district")
     if certificate_kind and certificate_kind not in Unit.CertificateKind.values:
-        raise DomainError("请选择证书类型", field="certificate_kind")
+        raise DomainError(_("请选择证书类型"), field="certificate_kind")
     stored = store_upload(upload=certificate, purpose="unit_certificate", actor=actor, unit=unit) if certificate else None
     unit.district_id = district_id
     unit.medical_code = medical_code
@@ -93,7 +95,7 @@ def _apply_profile(*, unit: Unit, actor: User, district_id: int | None, medical_
 def unit_pledge_open(*, unit: Unit, actor: User) -> None:
     """The handler ticked the box and the 承诺书 opened: the 15-second clock starts on the server."""
     if not unit.profile_editable:
-        raise DomainError("单位信息已提交，无需再次确认承诺书")
+        raise DomainError(_("单位信息已提交，无需再次确认承诺书"))
     Unit.objects.filter(pk=unit.pk).update(pledge_opened_at=timezone.now(), pledge_confirmed_at=None)
 
 
@@ -101,9 +103,9 @@ def unit_pledge_confirm(*, unit: Unit, actor: User) -> None:
     unit.refresh_from_db(fields=["pledge_opened_at"])
     now = timezone.now()
     if unit.pledge_opened_at is None:
-        raise DomainError("请先勾选并阅读《承诺书》")
+        raise DomainError(_("请先勾选并阅读《承诺书》"))
     if now - unit.pledge_opened_at < timedelta(seconds=PLEDGE_SECONDS):
-        raise DomainError("请认真阅读《承诺书》，满 15 秒后才能确认")
+        raise DomainError(_("请认真阅读《承诺书》，满 15 秒后才能确认"))
     with transaction.atomic():
         Unit.objects.filter(pk=unit.pk).update(pledge_confirmed_at=now)
         record(action="unit.pledge_confirm", actor=actor, unit=unit, obj=unit)
@@ -112,33 +114,33 @@ def unit_pledge_confirm(*, unit: Unit, actor: User) -> None:
 def unit_missing_fields(unit: Unit) -> list[str]:
     missing = []
     if unit.district_id is None:
-        missing.append("所属区局")
+        missing.append(_("所属区局"))
     if not unit.medical_code:
-        missing.append("医保代码")
+        missing.append(_("医保代码"))
     if not unit.handler_name:
-        missing.append("经办人姓名")
+        missing.append(_("经办人姓名"))
     if not unit.handler_id_number:
-        missing.append("经办人身份证号")
+        missing.append(_("经办人身份证号"))
     if unit.certificate_id is None:
-        missing.append("工会法人证书/营业执照")
+        missing.append(_("工会法人证书/营业执照"))
     return missing
 
 
 def unit_submit(*, unit: Unit, actor: User) -> None:
     unit.refresh_from_db()
     if not unit.profile_editable:
-        raise AlreadyProcessed("单位信息已提交，请等待审核")
+        raise AlreadyProcessed(_("单位信息已提交，请等待审核"))
     missing = unit_missing_fields(unit)
     if missing:
-        raise DomainError(f"请完善以下信息后提交：{'、'.join(missing)}")
+        raise DomainError(_("请完善以下信息后提交：{missing}").format(missing='、'.join(missing)))
     if unit.pledge_confirmed_at is None:
-        raise DomainError("请勾选并阅读《承诺书》，点击“我已阅读完成”后提交")
+        raise DomainError(_("请勾选并阅读《承诺书》，点击“我已阅读完成”后提交"))
     with transaction.atomic():
         moved = Unit.objects.filter(pk=unit.pk, status__in=[Unit.Status.DRAFT, Unit.Status.REJECTED]).update(
             status=Unit.Status.PENDING, submitted_at=timezone.now(), reject_reason=""
         )
         if not moved:
-            raise AlreadyProcessed("单位信息已提交，请等待审核")
+            raise AlreadyProcessed(_("单位信息已提交，请等待审核"))
         UnitReviewEvent.objects.create(unit=unit, status=Unit.Status.PENDING, actor_label=actor.audit_label)
         record(action="unit.submit", actor=actor, unit=unit, obj=unit)
 
@@ -146,10 +148,10 @@ def unit_submit(*, unit: Unit, actor: User) -> None:
 def unit_review(*, unit: Unit, actor: User, approve: bool, reason: str = "") -> None:
     """通过 or 驳回 a pending unit; the handler gets an SMS with the result."""
     if not actor.has_perm("accounts.review_unit"):
-        raise DomainError("没有审核单位的权限", status=403)
+        raise DomainError(_("没有审核单位的权限"), status=403)
     reason = reason.strip()
     if not approve and not reason:
-        raise DomainError("请填写驳回原因", field="reason")
+        raise DomainError(_("请填写驳回原因"), field="reason")
     new_status = Unit.Status.APPROVED if approve else Unit.Status.REJECTED
     with transaction.atomic():
         moved = Unit.objects.filter(pk=unit.pk, status=Unit.Status.PENDING).update(
@@ -172,10 +174,10 @@ def unit_review(*, unit: Unit, actor: User, approve: bool, reason: str = "") -> 
 def unit_staff_edit(*, unit: Unit, actor: User, name: str, **profile: Any) -> Unit:
     """Staff correct a unit's profile (also after approval, when the unit itself can no longer edit)."""
     if not actor.has_perm("accounts.edit_unit"):
-        raise DomainError("没有修改单位信息的权限", status=403)
+        raise DomainError(_("没有修改单位信息的权限"), status=403)
     name = name.strip()
     if not name:
-        raise DomainError("请填写单位全称", field="name")
+        raise DomainError(_("请填写单位全称"), field="name")
     with transaction.atomic():
         before = {"name": unit.name, "district_id": unit.district_id, "medical_code": unit.medical_code,
                   "handler_name": unit.handler_name}
@@ -188,25 +190,25 @@ def unit_staff_edit(*, unit: Unit, actor: User, name: str, **profile: Any) -> Un
 def unit_require_approved(unit: Unit) -> None:
     """Enrolment entry points call this: an unapproved unit cannot create or upload work orders."""
     if not unit.is_approved:
-        raise DomainError("单位信息尚未审核通过，暂不能办理参保。请先在右上角“单位信息”中完善并提交审核。",
+        raise DomainError(_("单位信息尚未审核通过，暂不能办理参保。请先在右上角“单位信息”中完善并提交审核。"),
                           code="unit_not_approved", status=403)
 
 
 def _district_name(name: str, *, exclude_id: int = 0) -> str:
     name = name.strip()
     if not name:
-        raise DomainError("请填写区局名称", field="name")
+        raise DomainError(_("请填写区局名称"), field="name")
     if len(name) > 32:
-        raise DomainError("区局名称不能超过 32 个字", field="name")
+        raise DomainError(_("区局名称不能超过 32 个字"), field="name")
     if District.objects.filter(name=name).exclude(pk=exclude_id).exists():
-        raise DomainError("该区局名称已存在", field="name")
+        raise DomainError(_("该区局名称已存在"), field="name")
     return name
 
 
 def district_create(*, name: str, actor: User) -> District:
     """管理员 adds a 所属区局; it goes to the end of the list units choose from."""
     if not actor.has_perm("accounts.manage_system"):
-        raise DomainError("没有系统管理的权限", status=403)
+        raise DomainError(_("没有系统管理的权限"), status=403)
     name = _district_name(name)
     try:
         with transaction.atomic():
@@ -214,13 +216,13 @@ def district_create(*, name: str, actor: User) -> District:
             district = District.objects.create(name=name, sort_order=last + 1)
             record(action="district.create", actor=actor, obj=district, name=name)
     except IntegrityError:
-        raise DomainError("该区局名称已存在", field="name") from None
+        raise DomainError(_("该区局名称已存在"), field="name") from None
     return district
 
 
 def district_rename(*, district: District, name: str, actor: User) -> District:
     if not actor.has_perm("accounts.manage_system"):
-        raise DomainError("没有系统管理的权限", status=403)
+        raise DomainError(_("没有系统管理的权限"), status=403)
     name = _district_name(name, exclude_id=district.pk)
     try:
         with transaction.atomic():
@@ -229,14 +231,14 @@ def district_rename(*, district: District, name: str, actor: User) -> District:
             district.name = name
             record(action="district.rename", actor=actor, obj=district, before=before, name=name)
     except IntegrityError:
-        raise DomainError("该区局名称已存在", field="name") from None
+        raise DomainError(_("该区局名称已存在"), field="name") from None
     return district
 
 
 def district_set_active(*, district: District, active: bool, actor: User) -> District:
     """A disabled district stays on the units that chose it but is no longer offered for new choices."""
     if not actor.has_perm("accounts.manage_system"):
-        raise DomainError("没有系统管理的权限", status=403)
+        raise DomainError(_("没有系统管理的权限"), status=403)
     with transaction.atomic():
         District.objects.filter(pk=district.pk).update(is_active=active)
         district.is_active = active

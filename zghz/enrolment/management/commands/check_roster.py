@@ -89,7 +89,7 @@ class Command(BaseCommand):
                           f"共 {summary['rows']} 人，可参保 {summary['ok']} 人，不可参保 {summary['ineligible']} 人")
         for r in rows:
             status = "可参保" if not r.reasons else f"不可参保：{reason_text(r.reasons)}"
-            extra = "；".join(WARNINGS[w] for w in r.warnings if w in WARNINGS)
+            extra = "；".join(str(WARNINGS[w]) for w in r.warnings if w in WARNINGS)
             self.stdout.write(f"第 {r.row} 行\t{r.name}\t{r.id_number}\t{status}" + (f"（{extra}）" if extra else ""))
         for code, n in summary["reasons"].items():
             self.stdout.write(f"{REASONS[code]}（{code}）：{n} 人")
