@@ -9,6 +9,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from zghz.accounts.models import User
@@ -29,10 +30,10 @@ FILTER_FIELDS = ("number", "id_number", "plan", "year", "unit", "district")
 
 
 class StaffRecordQueryForm(RecordQueryForm):
-    unit = forms.CharField(label="单位", max_length=128, required=False,
-                           widget=forms.TextInput(attrs={"placeholder": "单位全称或统一社会信用代码"}))
-    district = forms.ModelChoiceField(label="所属区局", queryset=District.objects.none(), required=False,
-                                      empty_label="全部")
+    unit = forms.CharField(label=gettext_lazy("单位"), max_length=128, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": gettext_lazy("单位全称或统一社会信用代码")}))
+    district = forms.ModelChoiceField(label=gettext_lazy("所属区局"), queryset=District.objects.none(), required=False,
+                                      empty_label=gettext_lazy("全部"))
 
     def __init__(self, data: QueryDict | None = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)

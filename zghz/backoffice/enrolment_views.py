@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from zghz.accounts.models import User
@@ -30,13 +32,13 @@ LINES_PER_PAGE = 50
 
 
 class WorkOrderFilterForm(forms.Form):
-    status = forms.ChoiceField(label="状态", choices=[("", "全部"), *WorkOrder.Status.choices], required=False)
-    unit = forms.CharField(label="单位名称", max_length=128, required=False)
-    number = forms.CharField(label="工单编号", max_length=20, required=False)
+    status = forms.ChoiceField(label=gettext_lazy("状态"), choices=[("", gettext_lazy("全部")), *WorkOrder.Status.choices], required=False)
+    unit = forms.CharField(label=gettext_lazy("单位名称"), max_length=128, required=False)
+    number = forms.CharField(label=gettext_lazy("工单编号"), max_length=20, required=False)
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(label="驳回原因", max_length=255, required=False)
+    reason = forms.CharField(label=gettext_lazy("驳回原因"), max_length=255, required=False)
 
 
 def _user(request: HttpRequest) -> User:
@@ -118,7 +120,8 @@ def work_order_review_view(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
             return _detail(request, wo, reject_form=form, status=400)
         messages.error(request, e.message)
     else:
-        messages.success(request, f"参保申请 {wo.number} 已审核{'通过，等待单位付款' if approve else '驳回'}。")
+        messages.success(request, (_("参保申请 {number} 已审核通过，等待单位付款。") if approve
+                                   else _("参保申请 {number} 已审核驳回。")).format(number=wo.number))
     return redirect("backoffice:work_order_detail", wo.number)
 
 
@@ -137,8 +140,8 @@ def work_order_payment_review_view(request: HttpRequest, wo: WorkOrder) -> HttpR
             return _detail(request, wo, payment_reject_form=form, status=400)
         messages.error(request, e.message)
     else:
-        messages.success(request, f"参保申请 {wo.number} 付款审核通过，已生成 {created} 条参保记录。" if approve
-                         else f"参保申请 {wo.number} 付款审核已驳回。")
+        messages.success(request, _("参保申请 {number} 付款审核通过，已生成 {created} 条参保记录。").format(number=wo.number, created=created) if approve
+                         else _("参保申请 {number} 付款审核已驳回。").format(number=wo.number))
     return redirect("backoffice:work_order_detail", wo.number)
 
 

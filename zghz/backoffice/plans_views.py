@@ -4,12 +4,15 @@ edit of a year's terms. Benefit rules are edited as ordinary fields; ratios are 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zghz.accounts.models import User
@@ -28,48 +31,52 @@ from zghz.plans.services import (
 
 from .access import staff_view
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
+
 MANAGE = "accounts.manage_system"
 
 
-def _text(label: str, *, required: bool = True, help_text: str = "", max_length: int = 32) -> forms.CharField:
+def _text(label: str | StrPromise, *, required: bool = True, help_text: str | StrPromise = "",
+          max_length: int = 32) -> forms.CharField:
     # Numbers arrive as text: the plan services check them and answer in the scheme's own words.
     return forms.CharField(label=label, required=required, max_length=max_length, help_text=help_text,
-                           error_messages={"required": f"请填写{label}"})
+                           error_messages={"required": format_lazy(gettext_lazy("请填写{label}"), label=label)})
 
 
 class PlanForm(forms.Form):
-    code = _text("项目代码", help_text="大写字母、数字或下划线，如 SHY")
-    name = _text("参保项目", max_length=64)
+    code = _text(gettext_lazy("项目代码"), help_text=gettext_lazy("大写字母、数字或下划线，如 SHY"))
+    name = _text(gettext_lazy("参保项目"), max_length=64)
 
 
 class PlanYearForm(forms.Form):
-    year = _text("年度", max_length=4)
-    premium = _text("每人保费（元）")
-    term_months = _text("保障期限（月）")
-    min_age = _text("最低参保年龄")
-    max_age = _text("最高参保年龄")
-    waiting_days = _text("首次参保等待期（天）", help_text="疾病类给付的等待期；意外无等待期，连续续保无等待期")
-    min_participation = _text("最低参保比例（%）", required=False, help_text="不填表示不限")
-    small_unit_threshold = _text("小单位人数标准（人）", required=False,
-                                 help_text="职工人数少于此数的单位须全员参保；不填表示不限")
-    hospital_deductible = _text("住院起付线（元）")
-    hospital_ratio = _text("住院报销比例（%）")
-    hospital_per_stay_cap = _text("住院每次最高给付（元）")
-    hospital_annual_cap = _text("住院年度累计最高给付（元）")
-    hospital_manual_review_above = _text("住院人工复核金额（元）", help_text="单次给付超过此金额转人工审核")
-    ci_amount = _text("重疾给付金额（元）")
+    year = _text(gettext_lazy("年度"), max_length=4)
+    premium = _text(gettext_lazy("每人保费（元）"))
+    term_months = _text(gettext_lazy("保障期限（月）"))
+    min_age = _text(gettext_lazy("最低参保年龄"))
+    max_age = _text(gettext_lazy("最高参保年龄"))
+    waiting_days = _text(gettext_lazy("首次参保等待期（天）"), help_text=gettext_lazy("疾病类给付的等待期；意外无等待期，连续续保无等待期"))
+    min_participation = _text(gettext_lazy("最低参保比例（%）"), required=False, help_text=gettext_lazy("不填表示不限"))
+    small_unit_threshold = _text(gettext_lazy("小单位人数标准（人）"), required=False,
+                                 help_text=gettext_lazy("职工人数少于此数的单位须全员参保；不填表示不限"))
+    hospital_deductible = _text(gettext_lazy("住院起付线（元）"))
+    hospital_ratio = _text(gettext_lazy("住院报销比例（%）"))
+    hospital_per_stay_cap = _text(gettext_lazy("住院每次最高给付（元）"))
+    hospital_annual_cap = _text(gettext_lazy("住院年度累计最高给付（元）"))
+    hospital_manual_review_above = _text(gettext_lazy("住院人工复核金额（元）"), help_text=gettext_lazy("单次给付超过此金额转人工审核"))
+    ci_amount = _text(gettext_lazy("重疾给付金额（元）"))
     ci_icd_prefixes = forms.CharField(
-        label="重疾 ICD-10 编码", max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "请填写重疾 ICD-10 编码"},
-        help_text="以顿号、逗号或空格分隔；诊断编码以其中任一编码开头即属重疾。可写范围，如 C00-C43",
+        label=gettext_lazy("重疾 ICD-10 编码"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": gettext_lazy("请填写重疾 ICD-10 编码")},
+        help_text=gettext_lazy("以顿号、逗号或空格分隔；诊断编码以其中任一编码开头即属重疾。可写范围，如 C00-C43"),
     )
-    accident_death = _text("意外身故给付金额（元）")
-    confirm_new_version = forms.BooleanField(label="确认生成新版本", required=False)
+    accident_death = _text(gettext_lazy("意外身故给付金额（元）"))
+    confirm_new_version = forms.BooleanField(label=gettext_lazy("确认生成新版本"), required=False)
 
     def __init__(self, *args: Any, with_year: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for grade in DISABILITY_GRADES:
-            self.fields[f"disability_{grade}"] = _text(f"伤残 {grade} 级给付比例（%）")
+            self.fields[f"disability_{grade}"] = _text(_("伤残 {grade} 级给付比例（%）").format(grade=grade))
         if not with_year:
             del self.fields["year"]
 
@@ -164,7 +171,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
         except DomainError as e:
             _apply_errors(form, e)
         else:
-            messages.success(request, f"已新增参保项目“{plan.name}”，请继续新增年度。")
+            messages.success(request, _("已新增参保项目“{name}”，请继续新增年度。").format(name=plan.name))
             return redirect("backoffice:plan_year_new", plan_id=plan.pk)
     return render(request, "backoffice/plans/plan_form.html", {"nav": "plans", "form": form},
                   status=400 if form.errors else 200)
@@ -184,7 +191,7 @@ def plan_year_new(request: HttpRequest, plan_id: int) -> HttpResponse:
         except DomainError as e:
             _apply_errors(form, e)
         else:
-            messages.success(request, f"已新增 {plan.name} {plan_year.year} 年度。")
+            messages.success(request, _("已新增 {name} {year} 年度。").format(name=plan.name, year=plan_year.year))
             return redirect("backoffice:plans")
     return render(request, "backoffice/plans/year_form.html", {
         "nav": "plans", "form": form, "plan": plan, "previous": previous, "creating": True,
@@ -207,14 +214,13 @@ def plan_year_edit(request: HttpRequest, plan_year_id: int) -> HttpResponse:
             else:
                 _apply_errors(form, e)
         else:
-            name = f"{plan_year.plan.name} {plan_year.year} 年度"
+            name = _("{name} {year} 年度").format(name=plan_year.plan.name, year=plan_year.year)
             if result.new_version:
-                messages.success(request, f"已生成{name}第 {result.plan_year.version} 版并设为当前版本；"
-                                          "已参保人员仍按原版本执行。")
+                messages.success(request, _("已生成{name}第 {version} 版并设为当前版本；已参保人员仍按原版本执行。").format(name=name, version=result.plan_year.version))
             elif result.changed:
-                messages.success(request, f"已保存{name}。")
+                messages.success(request, _("已保存{name}。").format(name=name))
             else:
-                messages.info(request, "内容没有变化，未作修改。")
+                messages.info(request, _("内容没有变化，未作修改。"))
             return redirect("backoffice:plans")
     status = 400 if form.errors else 200
     return render(request, "backoffice/plans/year_form.html", {

@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zghz.accounts.middleware import TIMED_OUT, mark_staff_active
@@ -59,8 +61,8 @@ from .forms import (
 # Between the password and the 动态口令 the session holds who passed the first factor, not a login.
 PENDING = "staff_pending"
 PENDING_SECONDS = 5 * 60
-PENDING_EXPIRED = "登录已过期，请重新输入用户名和密码"
-TIMED_OUT_TEXT = "登录已超时，请重新登录"
+PENDING_EXPIRED = gettext_lazy("登录已过期，请重新输入用户名和密码")
+TIMED_OUT_TEXT = gettext_lazy("登录已超时，请重新登录")
 
 UNITS_PER_PAGE = 20
 AUDIT_PER_PAGE = 50
@@ -181,7 +183,7 @@ def totp_view(request: HttpRequest) -> HttpResponse:
         else:
             uri = totp_uri(user=user)
         secret = user.totp_secret
-        context["qr_svg"] = mark_safe(segno.make(uri, error="m").svg_inline(scale=4, title="绑定二维码"))
+        context["qr_svg"] = mark_safe(segno.make(uri, error="m").svg_inline(scale=4, title=_("绑定二维码")))
         context["secret"] = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     return render(request, "backoffice/totp.html", context)
 
@@ -191,7 +193,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if is_staff(request.user):
         staff_logged_out(user=_user(request))
     logout(request)
-    messages.success(request, "已退出登录")
+    messages.success(request, _("已退出登录"))
     return redirect("backoffice:login")
 
 
@@ -289,7 +291,7 @@ def unit_approve(request: HttpRequest, unit_id: int) -> HttpResponse:
     except DomainError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, "审核通过，已短信通知单位经办人。")
+        messages.success(request, _("审核通过，已短信通知单位经办人。"))
     return redirect("backoffice:unit_detail", unit_id=unit.pk)
 
 
@@ -307,7 +309,7 @@ def unit_reject(request: HttpRequest, unit_id: int) -> HttpResponse:
         except DomainError as e:
             _form_error(form, e)
         else:
-            messages.success(request, "已驳回，已短信通知单位经办人修改后重新提交。")
+            messages.success(request, _("已驳回，已短信通知单位经办人修改后重新提交。"))
             return redirect("backoffice:unit_detail", unit_id=unit.pk)
     return render(request, "backoffice/unit_detail.html",
                   _unit_context(request, unit, reject_form=form))
@@ -337,7 +339,7 @@ def unit_edit(request: HttpRequest, unit_id: int) -> HttpResponse:
             _form_error(form, e)
             unit.refresh_from_db()
         else:
-            messages.success(request, "单位信息已修改。")
+            messages.success(request, _("单位信息已修改。"))
             return redirect("backoffice:unit_detail", unit_id=unit.pk)
     return render(request, "backoffice/unit_edit.html", {
         "nav": "units", "unit": unit, "form": form,
@@ -409,7 +411,7 @@ def district_list_view(request: HttpRequest) -> HttpResponse:
         except DomainError as e:
             _form_error(form, e)
         else:
-            messages.success(request, f"已新增区局：{district.name}")
+            messages.success(request, _("已新增区局：{name}").format(name=district.name))
             return redirect("backoffice:districts")
     return _districts_page(request, form)
 
@@ -425,7 +427,7 @@ def district_rename_view(request: HttpRequest, district_id: int) -> HttpResponse
         except DomainError as e:
             _form_error(form, e)
         else:
-            messages.success(request, f"区局名称已修改为：{district.name}")
+            messages.success(request, _("区局名称已修改为：{name}").format(name=district.name))
             return redirect("backoffice:districts")
     return _districts_page(request, editing=district.pk, rename_form=form)
 
@@ -436,5 +438,5 @@ def district_toggle_view(request: HttpRequest, district_id: int) -> HttpResponse
     district = get_object_or_404(District, pk=district_id)
     active = request.POST.get("active") == "1"
     district_set_active(district=district, active=active, actor=_user(request))
-    messages.success(request, f"已{'启用' if active else '停用'}区局：{district.name}")
+    messages.success(request, (_("已启用区局：{name}") if active else _("已停用区局：{name}")).format(name=district.name))
     return redirect("backoffice:districts")

@@ -12,6 +12,8 @@ from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from zghz.core.errors import DomainError
@@ -42,19 +44,19 @@ FILTER_FIELDS = ("number", "id_number", "plan", "year")
 class RecordQueryForm(forms.Form):
     """The query of manual 四: 工单编号, 居民身份证, 参保项目, 参保时间 (default: this year)."""
 
-    number = forms.CharField(label="工单编号", max_length=32, required=False)
-    id_number = forms.CharField(label="居民身份证", max_length=32, required=False)
-    plan = forms.TypedChoiceField(label="参保项目", required=False, coerce=int, empty_value=None)
-    year = forms.ChoiceField(label="参保时间", required=False)
+    number = forms.CharField(label=gettext_lazy("工单编号"), max_length=32, required=False)
+    id_number = forms.CharField(label=gettext_lazy("居民身份证"), max_length=32, required=False)
+    plan = forms.TypedChoiceField(label=gettext_lazy("参保项目"), required=False, coerce=int, empty_value=None)
+    year = forms.ChoiceField(label=gettext_lazy("参保时间"), required=False)
 
     def __init__(self, data: QueryDict | dict[str, Any] | None = None, **kwargs: Any) -> None:
         data = data.copy() if data is not None else QueryDict(mutable=True)
         if not data.get("year"):
             data["year"] = str(default_year())  # "页面默认显示当年的数据"
         super().__init__(data, **kwargs)
-        self.fields["plan"].choices = [("", "全部"), *plan_choices()]  # type: ignore[attr-defined]
+        self.fields["plan"].choices = [("", _("全部")), *plan_choices()]  # type: ignore[attr-defined]
         self.fields["year"].choices = [  # type: ignore[attr-defined]
-            *((str(y), f"{y}年") for y in record_years()), (ALL_YEARS, "全部")]
+            *((str(y), _("{year}年").format(year=y)) for y in record_years()), (ALL_YEARS, _("全部"))]
 
     def clean_id_number(self) -> str:
         raw: str = self.cleaned_data["id_number"]
@@ -62,7 +64,7 @@ class RecordQueryForm(forms.Form):
             return ""
         value = normalise_id(raw).upper()
         if check_id_number(value) is not None:
-            raise forms.ValidationError("请输入完整、正确的 18 位居民身份证号码")
+            raise forms.ValidationError(_("请输入完整、正确的 18 位居民身份证号码"))
         return value
 
     def record_filter(self, **extra: Any) -> RecordFilter:

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zghz.accounts.models import User
@@ -113,16 +114,16 @@ def _page(request: HttpRequest, qs: Any, param: str, per_page: int = LINES_PER_P
 
 
 def _upload_messages(request: HttpRequest, s: UploadSummary) -> None:
-    messages.success(request, f"花名册上传完成：共读取 {s.rows_read} 人，可参保 {s.eligible} 人，不可参保 {s.ineligible} 人。")
+    messages.success(request, _("花名册上传完成：共读取 {rows_read} 人，可参保 {eligible} 人，不可参保 {ineligible} 人。").format(rows_read=s.rows_read, eligible=s.eligible, ineligible=s.ineligible))
     if s.skipped:
-        messages.info(request, f"{s.skipped} 人已在本参保申请中，本次未重复添加。")
+        messages.info(request, _("{skipped} 人已在本参保申请中，本次未重复添加。").format(skipped=s.skipped))
     if s.renewals:
-        messages.info(request, f"其中 {s.renewals} 人为续保，保障期将与上一期连续。")
+        messages.info(request, _("其中 {renewals} 人为续保，保障期将与上一期连续。").format(renewals=s.renewals))
     if s.ineligible:
-        detail = "；".join(f"{text} {n} 人" for _code, text, n in s.reason_lines)
-        messages.warning(request, f"不可参保原因：{detail}。请导出不可参保人员，按原因修改后重新上传，并删除不可参保人员。")
+        detail = "；".join(_("{text} {n} 人").format(text=text, n=n) for _code, text, n in s.reason_lines)
+        messages.warning(request, _("不可参保原因：{detail}。请导出不可参保人员，按原因修改后重新上传，并删除不可参保人员。").format(detail=detail))
     if s.warnings:
-        messages.warning(request, f"{s.warnings} 人的社保卡银行卡号校验位不符，请核对（不影响提交）。")
+        messages.warning(request, _("{warnings} 人的社保卡银行卡号校验位不符，请核对（不影响提交）。").format(warnings=s.warnings))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -151,7 +152,7 @@ def work_order_new(request: HttpRequest, unit: Unit) -> HttpResponse:
         except DomainError as e:
             form.add_error("plan" if e.field == "plan" else None, e.message)
         else:
-            messages.success(request, f"参保申请 {wo.number} 已创建（暂存），请下载模板填写后上传花名册。")
+            messages.success(request, _("参保申请 {number} 已创建（暂存），请下载模板填写后上传花名册。").format(number=wo.number))
             return redirect("portal:apply_detail", wo.number)
     template = "portal/enrolment/_new_dialog.html" if _is_htmx(request) else "portal/enrolment/new.html"
     status = 400 if request.method == "POST" else 200
@@ -163,7 +164,7 @@ def work_order_new(request: HttpRequest, unit: Unit) -> HttpResponse:
 @require_GET
 def template_download(request: HttpRequest, unit: Unit) -> HttpResponse:
     response = HttpResponse(build_template_xlsx(), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, "参保花名册模板.xlsx")
+    response["Content-Disposition"] = content_disposition_header(True, _("参保花名册模板.xlsx"))
     return response
 
 
@@ -193,13 +194,13 @@ def work_order_detail(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpRe
 def work_order_upload_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        errors = form.errors.get("roster") or ["请选择要上传的花名册文件"]
-        messages.error(request, f"上传失败：{errors[0]}")
+        errors = form.errors.get("roster") or [_("请选择要上传的花名册文件")]
+        messages.error(request, _("上传失败：{error}").format(error=errors[0]))
         return _detail_redirect(request, wo)
     try:
         summary = work_order_upload(work_order=wo, upload=form.cleaned_data["roster"], actor=_user(request))
     except DomainError as e:
-        messages.error(request, f"上传失败：{e.message}")
+        messages.error(request, _("上传失败：{message}").format(message=e.message))
     else:
         _upload_messages(request, summary)
     return _detail_redirect(request, wo)
@@ -218,7 +219,7 @@ def work_order_add_person_view(request: HttpRequest, unit: Unit, wo: WorkOrder) 
         except DomainError as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
-            messages.success(request, f"已添加参保人员：{line.name}")
+            messages.success(request, _("已添加参保人员：{name}").format(name=line.name))
             return redirect("portal:apply_detail", wo.number)
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/enrolment/add_person.html", {
@@ -236,7 +237,7 @@ def work_order_delete_lines_view(request: HttpRequest, unit: Unit, wo: WorkOrder
     except DomainError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, f"已删除 {deleted} 名不可参保人员。")
+        messages.success(request, _("已删除 {deleted} 名不可参保人员。").format(deleted=deleted))
     return redirect("portal:apply_detail", wo.number)
 
 
@@ -245,7 +246,7 @@ def work_order_export_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> H
     """不可参保人员 导出: the template layout plus 不可参保原因, full numbers (the unit's own people)."""
     data = work_order_export_ineligible(work_order=wo, actor=_user(request))
     response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, f"不可参保人员_{wo.number}.xlsx")
+    response["Content-Disposition"] = content_disposition_header(True, _("不可参保人员_{number}.xlsx").format(number=wo.number))
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -257,7 +258,7 @@ def work_order_submit_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> H
     except DomainError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, "参保申请已提交，请等待后台审核，审核结果将以短信通知。")
+        messages.success(request, _("参保申请已提交，请等待后台审核，审核结果将以短信通知。"))
     return redirect("portal:apply_detail", wo.number)
 
 
@@ -276,7 +277,7 @@ def work_order_pay_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> Http
                 return redirect("portal:apply_detail", wo.number)
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
-            messages.success(request, "付款信息已提交，请等待后台付款审核。")
+            messages.success(request, _("付款信息已提交，请等待后台付款审核。"))
             return redirect("portal:apply_detail", wo.number)
     return _detail(request, unit, wo, pay_form=form, status=400)
 
@@ -288,7 +289,7 @@ def work_order_delete_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> H
     except DomainError as e:
         messages.error(request, e.message)
         return redirect("portal:apply_detail", wo.number)
-    messages.success(request, f"参保申请 {wo.number} 已删除。")
+    messages.success(request, _("参保申请 {number} 已删除。").format(number=wo.number))
     return redirect("portal:apply")
 
 

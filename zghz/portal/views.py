@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zghz.accounts.models import User
@@ -29,7 +31,7 @@ from .access import SESSION_UNIT, handler_view, is_handler
 from .forms import LoginForm, ProfileForm, RegisterForm, SmsCodeForm
 
 # Same answer whether or not the phone is registered (SPEC §2).
-CODE_SENT = "验证码已发送，请注意查收短信（5 分钟内有效）"
+CODE_SENT = gettext_lazy("验证码已发送，请注意查收短信（5 分钟内有效）")
 
 
 def _json_error(e: DomainError) -> JsonResponse:
@@ -55,7 +57,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             user = phone_account_lookup(kind=User.Kind.HANDLER, phone=phone)
             if user is None or not units_of_handler(user).exists():
                 # Cannot happen with a delivered code; kept so a stale account never logs in.
-                raise DomainError("验证码错误或已过期，请重新获取", field="code")
+                raise DomainError(_("验证码错误或已过期，请重新获取"), field="code")
         except DomainError as e:
             record(action="login.failure", result="failed", ip=client_ip(request), portal="unit")
             login_form.add_error(e.field if e.field in login_form.fields else None, e.message)
@@ -83,7 +85,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
         else:
             login(request, unit.handler, backend="django.contrib.auth.backends.ModelBackend")
             request.session[SESSION_UNIT] = unit.pk
-            messages.success(request, "注册成功。请在右上角“单位信息”中完善单位信息并提交审核。")
+            messages.success(request, _("注册成功。请在右上角“单位信息”中完善单位信息并提交审核。"))
             return redirect("portal:profile")
     return render(request, "portal/login.html", {"login_form": LoginForm(prefix="login"), "register_form": form,
                                                  "tab": "register", "needs_confirm": needs_confirm})
@@ -93,7 +95,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
 def sms_code(request: HttpRequest) -> HttpResponse:
     form = SmsCodeForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"ok": False, "message": "请填写正确手机号"}, status=400)
+        return JsonResponse({"ok": False, "message": _("请填写正确手机号")}, status=400)
     phone, purpose = form.cleaned_data["phone"].strip(), form.cleaned_data["purpose"]
     deliver = True
     if purpose == "unit_login":
@@ -103,7 +105,7 @@ def sms_code(request: HttpRequest) -> HttpResponse:
         code_send(phone=phone, purpose=purpose, ip=client_ip(request), deliver=deliver)
     except DomainError as e:
         return _json_error(e)
-    return JsonResponse({"ok": True, "message": CODE_SENT})
+    return JsonResponse({"ok": True, "message": str(CODE_SENT)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -161,9 +163,9 @@ def profile(request: HttpRequest, unit: Unit) -> HttpResponse:
             )
             if request.POST.get("action") == "submit":
                 unit_submit(unit=unit, actor=request.user)  # type: ignore[arg-type]
-                messages.success(request, "单位信息已提交，请等待后台审核，审核结果将以短信通知。")
+                messages.success(request, _("单位信息已提交，请等待后台审核，审核结果将以短信通知。"))
             else:
-                messages.success(request, "单位信息已保存。")
+                messages.success(request, _("单位信息已保存。"))
         except DomainError as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
