@@ -48,16 +48,6 @@ NO_PERMISSION = gettext_lazy("没有权限：只有管理员可以维护参保�
 # The fields of a plan year that an edit may change (benefit rules are compared as a whole).
 EDITABLE_FIELDS = ("premium", "term_months", "min_age", "max_age", "waiting_days", "min_participation",
                    "small_unit_threshold", "benefit_rules")
-FIELD_LABELS = {
-    "premium": gettext_lazy("每人保费"),
-    "term_months": gettext_lazy("保障期限"),
-    "min_age": gettext_lazy("最低参保年龄"),
-    "max_age": gettext_lazy("最高参保年龄"),
-    "waiting_days": gettext_lazy("首次参保等待期"),
-    "min_participation": gettext_lazy("最低参保比例"),
-    "small_unit_threshold": gettext_lazy("小单位人数标准"),
-    "benefit_rules": gettext_lazy("给付规则"),
-}
 
 
 class PlanYearInvalid(DomainError):
