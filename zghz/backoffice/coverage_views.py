@@ -19,7 +19,7 @@ from zghz.exports.kinds import COVERAGE_STAFF
 from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
 from zghz.exports.services import export_start
 from zghz.files.views import file_response
-from zghz.portal.coverage_views import RecordQueryForm, querystring_without_page, record_rows
+from zghz.portal.coverage_views import RecordQueryForm, record_rows
 from zghz.units.models import District
 from zghz.units.selectors import districts_for_staff
 
@@ -51,7 +51,6 @@ def _user(request: HttpRequest) -> User:
 
 def _page(request: HttpRequest, form: StaffRecordQueryForm, *, status: int = 200, **extra: Any) -> HttpResponse:
     context = {"nav": "records", "form": form, "page_obj": None, "rows": [],
-               "querystring_without_page": querystring_without_page(request.GET),
                "export_fields": {k: form.data.get(k, "") for k in FILTER_FIELDS}}
     context.update(extra)
     return render(request, "backoffice/coverage/records.html", context, status=status)

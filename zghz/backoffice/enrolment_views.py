@@ -19,13 +19,12 @@ from django.views.decorators.http import require_GET
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
 from zghz.enrolment.models import WorkOrder
-from zghz.enrolment.selectors import work_order_for_staff, work_order_lines, work_order_search
+from zghz.enrolment.selectors import line_rows, work_order_for_staff, work_order_lines, work_order_search
 from zghz.enrolment.services import work_order_payment_review, work_order_review
 from zghz.files.views import file_response
-from zghz.portal.coverage_views import querystring_without_page
-from zghz.portal.enrolment_views import masked_lines
 
 from .access import is_read_only, staff_view
+from .forms import RejectForm
 
 PER_PAGE = 20
 LINES_PER_PAGE = 50
@@ -35,10 +34,6 @@ class WorkOrderFilterForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("状态"), choices=[("", gettext_lazy("全部")), *WorkOrder.Status.choices], required=False)
     unit = forms.CharField(label=gettext_lazy("单位名称"), max_length=128, required=False)
     number = forms.CharField(label=gettext_lazy("工单编号"), max_length=20, required=False)
-
-
-class RejectForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("驳回原因"), max_length=255, required=False)
 
 
 def _user(request: HttpRequest) -> User:
@@ -77,7 +72,7 @@ def work_order_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/enrolment/queue.html", {
         "nav": f"work_orders_{data.get('status', '')}" if data.get("status") in ("pending", "payment_review")
         else "work_orders",
-        "form": form, "page_obj": page_obj, "querystring_without_page": querystring_without_page(request.GET),
+        "form": form, "page_obj": page_obj
     })
 
 
@@ -88,9 +83,8 @@ def _detail(request: HttpRequest, wo: WorkOrder, *, reject_form: RejectForm | No
     page_obj = Paginator(work_order_lines(wo, eligible=True), LINES_PER_PAGE).get_page(request.GET.get("page"))
     ineligible = Paginator(work_order_lines(wo, eligible=False), LINES_PER_PAGE).get_page(request.GET.get("bad_page"))
     return render(request, "backoffice/enrolment/detail.html", {
-        "nav": "work_orders", "wo": wo, "page_obj": page_obj, "rows": masked_lines(page_obj),
-        "ineligible_page": ineligible, "ineligible_rows": masked_lines(ineligible),
-        "querystring_without_page": querystring_without_page(request.GET),
+        "nav": "work_orders", "wo": wo, "page_obj": page_obj, "rows": line_rows(page_obj),
+        "ineligible_page": ineligible, "ineligible_rows": line_rows(ineligible),
         "events": wo.events.all(), "S": WorkOrder.Status,
         "can_review": writable and wo.status == WorkOrder.Status.PENDING and user.has_perm("accounts.review_work_order"),
         "can_confirm": writable and wo.status == WorkOrder.Status.PAYMENT_REVIEW

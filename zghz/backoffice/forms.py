@@ -42,8 +42,10 @@ class UnitFilterForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("驳回原因"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}),
-                             error_messages={"required": gettext_lazy("请填写驳回原因")})
+    """驳回原因 of a unit or a work order. Whether it may be empty is the review services' rule."""
+
+    reason = forms.CharField(label=gettext_lazy("驳回原因"), max_length=255, required=False,
+                             widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class StaffUnitForm(forms.Form):

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -80,13 +80,9 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
     return ""
 
 
-def _page(request: HttpRequest, qs: QuerySet[Any], per_page: int) -> tuple[Page[Any], str]:
-    """The requested page (a bad page number shows the nearest page) and the query string without `page`."""
-    page_obj = Paginator(qs, per_page).get_page(request.GET.get("page"))
-    params: QueryDict = request.GET.copy()
-    params.pop("page", None)
-    query = params.urlencode()
-    return page_obj, f"{query}&" if query else ""
+def _page(request: HttpRequest, qs: QuerySet[Any], per_page: int) -> Page[Any]:
+    """The requested page; a bad page number shows the nearest page."""
+    return Paginator(qs, per_page).get_page(request.GET.get("page"))
 
 
 def _form_error(form: Any, e: DomainError) -> None:
@@ -221,11 +217,10 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         district = data.get("district")
         qs = unit_search(user, status=data.get("status", ""), q=(data.get("q") or "").strip(),
                          district_id=district.pk if district else None)
-    page_obj, querystring = _page(request, qs, UNITS_PER_PAGE)
+    page_obj = _page(request, qs, UNITS_PER_PAGE)
     rows = [(u, mask_phone(u.handler.phone) if u.handler.phone else "") for u in page_obj]
     return render(request, "backoffice/unit_list.html", {
         "nav": "units", "form": form, "page_obj": page_obj, "rows": rows,
-        "querystring_without_page": querystring,
     })
 
 
@@ -360,12 +355,11 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         qs = audit_search(person=(data.get("person") or "").strip(), unit=(data.get("unit") or "").strip(),
                           action=data.get("action") or "", date_from=data.get("date_from"),
                           date_to=data.get("date_to"))
-    page_obj, querystring = _page(request, qs, AUDIT_PER_PAGE)
+    page_obj = _page(request, qs, AUDIT_PER_PAGE)
     rows = [(e, audit_action_label(e.action), audit_object_label(e), audit_result_label(e.result))
             for e in page_obj]
     return render(request, "backoffice/audit_list.html", {
         "nav": "audit", "form": form, "page_obj": page_obj, "rows": rows,
-        "querystring_without_page": querystring,
     })
 
 
@@ -381,11 +375,10 @@ def sms_list(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data if form.is_bound else {}
         qs = sms_search(phone=data.get("phone") or "", purpose=data.get("purpose") or "",
                         status=data.get("status") or "")
-    page_obj, querystring = _page(request, qs, SMS_PER_PAGE)
+    page_obj = _page(request, qs, SMS_PER_PAGE)
     rows = [(m, mask_phone(m.phone), sms_purpose_label(m.purpose), sms_display_text(m)) for m in page_obj]
     return render(request, "backoffice/sms_list.html", {
         "nav": "sms", "form": form, "page_obj": page_obj, "rows": rows,
-        "querystring_without_page": querystring,
     })
 
 

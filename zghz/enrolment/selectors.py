@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from zghz.accounts.models import User
+from zghz.core.idcard import mask_card, mask_id, mask_phone
 from zghz.coverage.models import Coverage
 from zghz.coverage.services import RENEWAL_EARLY_DAYS, RENEWAL_GRACE_DAYS, chunked
 from zghz.plans.models import Plan
@@ -18,6 +20,7 @@ from zghz.units.models import Unit
 from zghz.units.selectors import units_visible_to_staff
 
 from .models import WorkOrder, WorkOrderLine
+from .roster import reason_text
 
 
 def expected_start(today: date | None = None) -> date:
@@ -146,3 +149,15 @@ def plans_open_for_enrolment(year: int | None = None) -> QuerySet[Plan]:
     """参保项目 a unit can choose under 新建: active plans with a current plan year for this year."""
     year = year or timezone.localdate().year
     return Plan.objects.filter(is_active=True, years__year=year, years__is_current=True).distinct().order_by("id")
+
+
+def line_rows(lines: Iterable[WorkOrderLine]) -> list[dict[str, Any]]:
+    """Work order lines as table rows for either portal: ID, card and phone masked (SPEC §10)."""
+    return [
+        {"id": line.pk, "row": line.row_number, "name": line.name,
+         "id_number": mask_id(line.id_number) if line.id_number else "",
+         "card": mask_card(line.bank_card) if line.bank_card else "", "bank": line.bank_name,
+         "phone": mask_phone(line.phone) if line.phone else "", "remark": line.remark,
+         "reasons": reason_text(line.reasons), "renews": line.renews_id is not None}
+        for line in lines
+    ]

@@ -75,13 +75,6 @@ class RecordQueryForm(forms.Form):
             year=None if year in (None, "", ALL_YEARS) else int(year), **extra)
 
 
-def querystring_without_page(params: QueryDict) -> str:
-    q = params.copy()
-    q.pop("page", None)
-    encoded = q.urlencode()
-    return encoded + "&" if encoded else ""
-
-
 def record_rows(page: Any, *, with_unit: bool = False) -> list[dict[str, Any]]:
     """The table's cells for one page of coverage ids: personal numbers masked (SPEC §10)."""
     rows = []
@@ -112,11 +105,15 @@ def records(request: HttpRequest, unit: Unit) -> HttpResponse:
         ids = page_ids(coverage_of_unit(unit, form.record_filter()))
         page_obj = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
         rows = record_rows(page_obj)
+    return _records_page(request, unit, form, page_obj=page_obj, rows=rows)
+
+
+def _records_page(request: HttpRequest, unit: Unit, form: RecordQueryForm, *, page_obj: Any = None,
+                  rows: list[dict[str, Any]] | None = None, status: int = 200) -> HttpResponse:
     return render(request, "portal/coverage/records.html", {
-        "unit": unit, "nav": "records", "form": form, "page_obj": page_obj, "rows": rows,
-        "querystring_without_page": querystring_without_page(request.GET),
+        "unit": unit, "nav": "records", "form": form, "page_obj": page_obj, "rows": rows or [],
         "export_fields": {k: form.data.get(k, "") for k in FILTER_FIELDS},
-    })
+    }, status=status)
 
 
 @handler_view
@@ -124,20 +121,14 @@ def records(request: HttpRequest, unit: Unit) -> HttpResponse:
 def records_export(request: HttpRequest, unit: Unit) -> HttpResponse:
     form = RecordQueryForm(request.POST)
     if not form.is_valid():
-        return render(request, "portal/coverage/records.html", {
-            "unit": unit, "nav": "records", "form": form, "page_obj": None, "rows": [],
-            "querystring_without_page": "", "export_fields": {k: form.data.get(k, "") for k in FILTER_FIELDS},
-        }, status=400)
+        return _records_page(request, unit, form, status=400)
     f = form.record_filter()
     try:
         job = export_start(kind=COVERAGE_UNIT, owner=request.user, unit=unit,  # type: ignore[arg-type]
                            params=f.as_params(), audit_filter=f.for_audit())
     except DomainError as e:
         form.add_error(None, e.message)
-        return render(request, "portal/coverage/records.html", {
-            "unit": unit, "nav": "records", "form": form, "page_obj": None, "rows": [],
-            "querystring_without_page": "", "export_fields": {k: form.data.get(k, "") for k in FILTER_FIELDS},
-        }, status=e.status)
+        return _records_page(request, unit, form, status=e.status)
     return redirect("portal:records_export_job", job_id=job.pk)
 
 

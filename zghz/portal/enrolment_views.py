@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
-from zghz.core.idcard import mask_card, mask_id, mask_phone
-from zghz.enrolment.models import WorkOrder, WorkOrderLine
+from zghz.enrolment.models import WorkOrder
 from zghz.enrolment.roster import reason_text
 from zghz.enrolment.selectors import (
+    line_rows,
     plans_open_for_enrolment,
     work_order_for_unit,
     work_order_lines,
@@ -97,18 +97,6 @@ def approval_problem(unit: Unit) -> str:
     return ""
 
 
-def masked_lines(lines: Iterable[WorkOrderLine]) -> list[dict[str, Any]]:
-    """The table cells of work order lines: ID, card and phone masked (SPEC §10)."""
-    return [
-        {"id": line.pk, "row": line.row_number, "name": line.name,
-         "id_number": mask_id(line.id_number) if line.id_number else "",
-         "card": mask_card(line.bank_card) if line.bank_card else "", "bank": line.bank_name,
-         "phone": mask_phone(line.phone) if line.phone else "", "remark": line.remark,
-         "reasons": reason_text(line.reasons), "renews": line.renews_id is not None}
-        for line in lines
-    ]
-
-
 def _page(request: HttpRequest, qs: Any, param: str, per_page: int = LINES_PER_PAGE) -> Any:
     return Paginator(qs, per_page).get_page(request.GET.get(param))
 
@@ -135,7 +123,7 @@ def _upload_messages(request: HttpRequest, s: UploadSummary) -> None:
 def work_order_list(request: HttpRequest, unit: Unit) -> HttpResponse:
     page_obj = _page(request, work_orders_of_unit(unit), "page", PER_PAGE)
     return render(request, "portal/enrolment/list.html", {
-        "unit": unit, "nav": "apply", "page_obj": page_obj, "querystring_without_page": "",
+        "unit": unit, "nav": "apply", "page_obj": page_obj,
         "approval_problem": approval_problem(unit),
     })
 
@@ -178,8 +166,8 @@ def _detail(request: HttpRequest, unit: Unit, wo: WorkOrder, *, pay_form: PayFor
     ineligible_page = _page(request, work_order_lines(wo, eligible=False), "bad_page")
     return render(request, "portal/enrolment/detail.html", {
         "unit": unit, "nav": "apply", "wo": wo, "approval_problem": approval_problem(unit),
-        "eligible_page": eligible_page, "eligible_rows": masked_lines(eligible_page),
-        "ineligible_page": ineligible_page, "ineligible_rows": masked_lines(ineligible_page),
+        "eligible_page": eligible_page, "eligible_rows": line_rows(eligible_page),
+        "ineligible_page": ineligible_page, "ineligible_rows": line_rows(ineligible_page),
         "upload_form": UploadForm(), "pay_form": pay_form or PayForm(),
         "events": wo.events.all(), "S": WorkOrder.Status,
     }, status=status)
