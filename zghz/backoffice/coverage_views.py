@@ -14,12 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
-from zghz.coverage.selectors import RecordFilter, coverage_for_staff, page_ids
+from zghz.coverage.forms import RecordQueryForm
+from zghz.coverage.selectors import RecordFilter, coverage_for_staff, page_ids, record_rows
 from zghz.exports.kinds import COVERAGE_STAFF
 from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
 from zghz.exports.services import export_start
 from zghz.files.views import file_response
-from zghz.portal.coverage_views import RecordQueryForm, record_rows
 from zghz.units.models import District
 from zghz.units.selectors import districts_for_staff
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
 from zghz.core.crypto import blind_index
-from zghz.core.idcard import mask_id, normalise_id
+from zghz.core.idcard import mask_card, mask_id, mask_phone, normalise_id
 from zghz.plans.models import PlanYear
 from zghz.units.models import Unit
 
@@ -160,3 +160,23 @@ def export_rows(qs: QuerySet[Coverage], *, with_unit: bool = False,
     """
     fields = _EXPORT_FIELDS + (("unit__name", "unit__district__name") if with_unit else ())
     return qs.order_by("-start_date", "-id").values_list(*fields).iterator(chunk_size=chunk_size)
+
+
+def record_rows(page: Any, *, with_unit: bool = False) -> list[dict[str, Any]]:
+    """The table's cells for one page of coverage ids: personal numbers masked (SPEC §10)."""
+    rows = []
+    c: Coverage
+    for c in with_details(list(page.object_list), with_unit=with_unit):
+        person = c.person
+        row = {
+            "number": c.work_order.number, "name": person.name,
+            "id_number": mask_id(person.id_number) if person.id_number else "",
+            "plan": c.plan.name, "start": c.start_date, "end": c.end_date, "premium": c.premium,
+            "card": mask_card(person.bank_card) if person.bank_card else "",
+            "phone": mask_phone(person.phone) if person.phone else "",
+        }
+        if with_unit:
+            row["unit"] = c.unit.name
+            row["district"] = c.unit.district.name if c.unit.district else ""
+        rows.append(row)
+    return rows
