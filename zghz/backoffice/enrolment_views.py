@@ -76,8 +76,9 @@ def work_order_queue(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _detail(request: HttpRequest, wo: WorkOrder, *, reject_form: RejectForm | None = None,
-            payment_reject_form: RejectForm | None = None, status: int = 200) -> HttpResponse:
+def _detail(request: HttpRequest, wo: WorkOrder, *, rejected: RejectForm | None = None,
+            status: int = 200) -> HttpResponse:
+    """The detail page; `rejected` is a 驳回 form sent back with its error (its prefix says which step)."""
     user = _user(request)
     writable = not is_read_only(user)
     page_obj = Paginator(work_order_lines(wo, eligible=True), LINES_PER_PAGE).get_page(request.GET.get("page"))
@@ -89,8 +90,8 @@ def _detail(request: HttpRequest, wo: WorkOrder, *, reject_form: RejectForm | No
         "can_review": writable and wo.status == WorkOrder.Status.PENDING and user.has_perm("accounts.review_work_order"),
         "can_confirm": writable and wo.status == WorkOrder.Status.PAYMENT_REVIEW
         and user.has_perm("accounts.confirm_payment"),
-        "reject_form": reject_form or RejectForm(prefix="review"),
-        "payment_reject_form": payment_reject_form or RejectForm(prefix="payment"),
+        **{name: rejected if rejected is not None and rejected.prefix == prefix else RejectForm(prefix=prefix)
+           for name, prefix in (("reject_form", "review"), ("payment_reject_form", "payment"))},
     }, status=status)
 
 
@@ -99,44 +100,40 @@ def work_order_detail(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
     return _detail(request, wo)
 
 
-@staff_work_order("POST", perm="accounts.review_work_order", write=True)
-def work_order_review_view(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
-    """经办审核: action=approve → 待付款; action=reject with 驳回原因 → 暂存."""
+def _decide(request: HttpRequest, wo: WorkOrder, *, prefix: str,
+            service: Callable[..., Any], done: Callable[[bool, Any], str]) -> HttpResponse:
+    """通过 or 驳回 one review step: the service decides (and requires a reason to reject); an empty reason
+    comes back next to its field, any other refusal (e.g. already processed) as a message."""
     approve = request.POST.get("action") == "approve"
-    form = RejectForm(request.POST, prefix="review")
+    form = RejectForm(request.POST, prefix=prefix)
     form.is_valid()
     try:
-        work_order_review(work_order=wo, actor=_user(request), approve=approve,
-                          reason=form.cleaned_data.get("reason", ""))
+        result = service(work_order=wo, actor=_user(request), approve=approve,
+                         reason=form.cleaned_data.get("reason", ""))
     except DomainError as e:
         if e.field == "reason":
             form.add_error("reason", e.message)
-            return _detail(request, wo, reject_form=form, status=400)
+            return _detail(request, wo, rejected=form, status=400)
         messages.error(request, e.message)
     else:
-        messages.success(request, (_("参保申请 {number} 已审核通过，等待单位付款。") if approve
-                                   else _("参保申请 {number} 已审核驳回。")).format(number=wo.number))
+        messages.success(request, done(approve, result))
     return redirect("backoffice:work_order_detail", wo.number)
+
+
+@staff_work_order("POST", perm="accounts.review_work_order", write=True)
+def work_order_review_view(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
+    """经办审核: action=approve → 待付款; action=reject with 驳回原因 → 暂存."""
+    return _decide(request, wo, prefix="review", service=work_order_review, done=lambda approve, _result: (
+        _("参保申请 {number} 已审核通过，等待单位付款。") if approve else _("参保申请 {number} 已审核驳回。")
+    ).format(number=wo.number))
 
 
 @staff_work_order("POST", perm="accounts.confirm_payment", write=True)
 def work_order_payment_review_view(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
     """财务付款审核: action=approve → 已完成 (coverage created); action=reject with 驳回原因 → 待付款."""
-    approve = request.POST.get("action") == "approve"
-    form = RejectForm(request.POST, prefix="payment")
-    form.is_valid()
-    try:
-        created = work_order_payment_review(work_order=wo, actor=_user(request), approve=approve,
-                                            reason=form.cleaned_data.get("reason", ""))
-    except DomainError as e:
-        if e.field == "reason":
-            form.add_error("reason", e.message)
-            return _detail(request, wo, payment_reject_form=form, status=400)
-        messages.error(request, e.message)
-    else:
-        messages.success(request, _("参保申请 {number} 付款审核通过，已生成 {created} 条参保记录。").format(number=wo.number, created=created) if approve
-                         else _("参保申请 {number} 付款审核已驳回。").format(number=wo.number))
-    return redirect("backoffice:work_order_detail", wo.number)
+    return _decide(request, wo, prefix="payment", service=work_order_payment_review, done=lambda approve, created: (
+        _("参保申请 {number} 付款审核通过，已生成 {created} 条参保记录。").format(number=wo.number, created=created)
+        if approve else _("参保申请 {number} 付款审核已驳回。").format(number=wo.number)))
 
 
 @staff_work_order("GET", "HEAD")
