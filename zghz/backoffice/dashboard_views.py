@@ -1,0 +1,17 @@
+"""The back office's 首页: units per 审核状态 among those the staff member may see."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from zghz.units.selectors import unit_status_counts
+
+from .access import staff_view
+from .helpers import staff_user
+
+
+@staff_view()
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    counts = unit_status_counts(staff_user(request))
+    return render(request, "backoffice/dashboard.html", {"nav": "dashboard", "counts": counts})

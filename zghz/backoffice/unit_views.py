@@ -1,0 +1,162 @@
+"""单位审核: the list, a unit's detail (ID masked, 查看完整号码 audited), its certificate, 通过 / 驳回
+and 修改单位信息."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from zghz.core.errors import AlreadyProcessed, DomainError
+from zghz.core.idcard import mask_id, mask_phone
+from zghz.files.views import file_response
+from zghz.units.models import Unit
+from zghz.units.selectors import districts_for_staff, unit_for_staff, unit_handler_id_reveal, unit_search
+from zghz.units.services import unit_review, unit_staff_edit
+
+from .access import is_read_only, staff_view
+from .forms import RejectForm, StaffUnitForm, UnitFilterForm
+from .helpers import form_error, paginate, staff_user
+
+UNITS_PER_PAGE = 20
+
+
+@staff_view()
+@require_GET
+def unit_list(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    form = UnitFilterForm(request.GET or None, districts=districts_for_staff(user))
+    qs: QuerySet[Unit]
+    if form.is_bound and not form.is_valid():
+        qs = Unit.objects.none()
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        district = data.get("district")
+        qs = unit_search(user, status=data.get("status", ""), q=(data.get("q") or "").strip(),
+                         district_id=district.pk if district else None)
+    page_obj = paginate(request, qs, UNITS_PER_PAGE)
+    rows = [(u, mask_phone(u.handler.phone) if u.handler.phone else "") for u in page_obj]
+    return render(request, "backoffice/unit_list.html", {
+        "nav": "units", "form": form, "page_obj": page_obj, "rows": rows,
+    })
+
+
+def _unit_context(request: HttpRequest, unit: Unit, **extra: Any) -> dict[str, Any]:
+    user = staff_user(request)
+    writable = not is_read_only(user)
+    pending = unit.status == Unit.Status.PENDING
+    context = {
+        "nav": "units",
+        "unit": unit,
+        "masked_id": mask_id(unit.handler_id_number) if unit.handler_id_number else "",
+        "handler_phone": mask_phone(unit.handler.phone) if unit.handler.phone else "",
+        "events": unit.review_events.all(),
+        "can_review": writable and pending and user.has_perm("accounts.review_unit"),
+        "can_edit": writable and user.has_perm("accounts.edit_unit"),
+        "can_reveal": writable and user.has_perm("accounts.review_unit") and bool(unit.handler_id_number),
+        "certificate_is_image": bool(unit.certificate and unit.certificate.content_type.startswith("image/")),
+        "reject_form": RejectForm(),
+    }
+    context.update(extra)
+    return context
+
+
+@staff_view()
+@require_GET
+def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = unit_for_staff(staff_user(request), unit_id)
+    return render(request, "backoffice/unit_detail.html", _unit_context(request, unit))
+
+
+@staff_view("accounts.review_unit", write=True)
+@require_POST
+def unit_reveal_id(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """查看完整号码: shows the handler's full ID number in this one answer (never stored) and audits it."""
+    unit = unit_for_staff(staff_user(request), unit_id)
+    if not unit.handler_id_number:
+        raise Http404
+    full_id = unit_handler_id_reveal(staff_user(request), unit)
+    template = "backoffice/_unit_handler_id.html" if request.headers.get("HX-Request") else \
+        "backoffice/unit_detail.html"
+    response = render(request, template, _unit_context(request, unit, full_id=full_id))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff_view()
+@require_GET
+def unit_certificate(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = unit_for_staff(staff_user(request), unit_id)
+    if unit.certificate is None:
+        raise Http404
+    return file_response(unit.certificate, actor=request.user, unit=unit, inline=True)
+
+
+@staff_view("accounts.review_unit", write=True)
+@require_POST
+def unit_approve(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = unit_for_staff(staff_user(request), unit_id)
+    try:
+        unit_review(unit=unit, actor=staff_user(request), approve=True)
+    except AlreadyProcessed as e:
+        messages.warning(request, e.message)
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("审核通过，已短信通知单位经办人。"))
+    return redirect("backoffice:unit_detail", unit_id=unit.pk)
+
+
+@staff_view("accounts.review_unit", write=True)
+@require_POST
+def unit_reject(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = unit_for_staff(staff_user(request), unit_id)
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            unit_review(unit=unit, actor=staff_user(request), approve=False, reason=form.cleaned_data["reason"])
+        except AlreadyProcessed as e:
+            messages.warning(request, e.message)
+            return redirect("backoffice:unit_detail", unit_id=unit.pk)
+        except DomainError as e:
+            form_error(form, e)
+        else:
+            messages.success(request, _("已驳回，已短信通知单位经办人修改后重新提交。"))
+            return redirect("backoffice:unit_detail", unit_id=unit.pk)
+    return render(request, "backoffice/unit_detail.html",
+                  _unit_context(request, unit, reject_form=form))
+
+
+@staff_view("accounts.edit_unit", write=True)
+@require_http_methods(["GET", "POST"])
+def unit_edit(request: HttpRequest, unit_id: int) -> HttpResponse:
+    user = staff_user(request)
+    unit = unit_for_staff(user, unit_id)
+    initial = {"name": unit.name, "district": unit.district_id, "medical_code": unit.medical_code,
+               "handler_name": unit.handler_name,
+               "certificate_kind": unit.certificate_kind or Unit.CertificateKind.UNION}
+    form = StaffUnitForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            unit_staff_edit(
+                unit=unit, actor=user, name=data["name"],
+                district_id=data["district"].pk if data["district"] else None,
+                medical_code=data["medical_code"], handler_name=data["handler_name"],
+                # The page shows the number masked only; an empty field keeps the saved one.
+                handler_id_number=data["handler_id_number"] or unit.handler_id_number,
+                certificate_kind=data["certificate_kind"], certificate=data["certificate"],
+            )
+        except DomainError as e:
+            form_error(form, e)
+            unit.refresh_from_db()
+        else:
+            messages.success(request, _("单位信息已修改。"))
+            return redirect("backoffice:unit_detail", unit_id=unit.pk)
+    return render(request, "backoffice/unit_edit.html", {
+        "nav": "units", "unit": unit, "form": form,
+        "masked_id": mask_id(unit.handler_id_number) if unit.handler_id_number else "",
+    })
