@@ -140,9 +140,10 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 class _SheetWriter:
     """One worksheet part being streamed into the zip."""
 
-    def __init__(self, zf: zipfile.ZipFile, number: int, columns: Sequence[Column]):
+    def __init__(self, zf: zipfile.ZipFile, number: int, columns: Sequence[Column],
+                 stamp: tuple[int, int, int, int, int, int] | None = None):
         # A sheet holds at most ~1M rows (well under 2 GB of XML), so no Zip64 entry is ever needed.
-        self.fh: IO[bytes] = zf.open(f"xl/worksheets/sheet{number}.xml", "w")
+        self.fh: IO[bytes] = zf.open(_member(zf, f"xl/worksheets/sheet{number}.xml", stamp), "w")
         letters = [_column_letters(i) for i in range(len(columns))]
         cols = "".join(
             f'<col min="{i + 1}" max="{i + 1}" width="{c.width}" customWidth="1" '
@@ -167,8 +168,19 @@ class _SheetWriter:
         self.fh.close()
 
 
+def _member(zf: zipfile.ZipFile, name: str, stamp: tuple[int, int, int, int, int, int] | None) -> str | zipfile.ZipInfo:
+    """A zip member name, or a ZipInfo carrying the fixed `stamp` (so the archive's bytes do not depend on
+    the time it was written) and the archive's compression."""
+    if stamp is None:
+        return name
+    info = zipfile.ZipInfo(name, date_time=stamp)
+    info.compress_type = zf.compression
+    info._compresslevel = zf.compresslevel  # type: ignore[attr-defined]  # read by ZipFile.open/writestr
+    return info
+
+
 def write_xlsx(
-    path: str,
+    path: str | IO[bytes],
     *,
     sheet_name: str,
     columns: Sequence[Column],
@@ -176,17 +188,24 @@ def write_xlsx(
     progress: Callable[[int], None] | None = None,
     progress_every: int = 5000,
     compresslevel: int = 3,
+    created: datetime.datetime | None = None,
 ) -> int:
     """Write `rows` under a bold, frozen header row; returns the number of data rows written.
 
     `progress(n)` is called after every `progress_every` rows and once at the end. More rows than one
     sheet holds continue on sheets named "<sheet_name>(2)", "(3)", ...
+    `created` (aware) fixes the document's creation time and every member's zip time: the same rows and
+    the same `created` then give the same bytes (files that must be reproducible, such as bank files).
     """
+    stamp = None
+    if created is not None:
+        utc = created.astimezone(datetime.UTC)
+        stamp = (max(utc.year, 1980), utc.month, utc.day, utc.hour, utc.minute, utc.second)
     letters = [_column_letters(i) for i in range(len(columns))]
     plan = [(i, letters[i], c.kind) for i, c in enumerate(columns)]
     sheets = 1
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
-        sheet = _SheetWriter(zf, sheets, columns)
+        sheet = _SheetWriter(zf, sheets, columns, stamp)
         chunk: list[str] = []
         total = 0
         sheet_row = 1
@@ -197,7 +216,7 @@ def write_xlsx(
                 chunk = []
                 sheet.close()
                 sheets += 1
-                sheet = _SheetWriter(zf, sheets, columns)
+                sheet = _SheetWriter(zf, sheets, columns, stamp)
                 sheet_row = 1
             sheet_row += 1
             total += 1
@@ -226,7 +245,7 @@ def write_xlsx(
                     progress(total)
         sheet.write(chunk)
         sheet.close()
-        _write_workbook(zf, sheet_name, sheets)
+        _write_workbook(zf, sheet_name, sheets, created, stamp)
     if progress is not None:
         progress(total)
     return total
@@ -238,25 +257,30 @@ def _sheet_title(base: str, n: int) -> str:
     return clean if n == 1 else f"{clean}({n})"
 
 
-def _write_workbook(zf: zipfile.ZipFile, sheet_name: str, sheets: int) -> None:
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    zf.writestr("[Content_Types].xml", _CONTENT_TYPES.format(
+def _write_workbook(zf: zipfile.ZipFile, sheet_name: str, sheets: int, created: datetime.datetime | None = None,
+                    stamp: tuple[int, int, int, int, int, int] | None = None) -> None:
+    now = (created or datetime.datetime.now(datetime.UTC)).astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def put(name: str, data: str) -> None:
+        zf.writestr(_member(zf, name, stamp), data)
+
+    put("[Content_Types].xml", _CONTENT_TYPES.format(
         sheets="".join(_SHEET_TYPE.format(n=n) for n in range(1, sheets + 1))))
-    zf.writestr("_rels/.rels", _ROOT_RELS)
-    zf.writestr("docProps/app.xml", _APP)
-    zf.writestr("docProps/core.xml", _CORE.format(now=now))
-    zf.writestr("xl/styles.xml", _STYLES)
+    put("_rels/.rels", _ROOT_RELS)
+    put("docProps/app.xml", _APP)
+    put("docProps/core.xml", _CORE.format(now=now))
+    put("xl/styles.xml", _STYLES)
     sheet_list = "".join(
         f'<sheet name="{_xml_escape(_sheet_title(sheet_name, n), {chr(34): "&quot;"})}" sheetId="{n}" r:id="rId{n}"/>'
         for n in range(1, sheets + 1))
-    zf.writestr("xl/workbook.xml", (
+    put("xl/workbook.xml", (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<workbook xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}"><bookViews><workbookView/></bookViews>'
         f"<sheets>{sheet_list}</sheets></workbook>"))
     rels = "".join(
         f'<Relationship Id="rId{n}" Type="{_NS_REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
         for n in range(1, sheets + 1))
-    zf.writestr("xl/_rels/workbook.xml.rels", (
+    put("xl/_rels/workbook.xml.rels", (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         f'{rels}<Relationship Id="rId{sheets + 1}" '

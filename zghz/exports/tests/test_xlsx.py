@@ -76,3 +76,17 @@ def test_column_letters(n: int, letters: str) -> None:
 def test_overlong_text_is_cut_to_excels_cell_limit(tmp_path: Path) -> None:
     path = _write(tmp_path, [("长" * 40_000, None, None, None)])
     assert len(openpyxl.load_workbook(path).active["A2"].value) == 32_767
+
+
+def test_it_writes_the_same_bytes_for_the_same_rows_and_creation_time(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    rows = [("张三", date(2026, 3, 1), Decimal("60.00"), "备注")]
+    created = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    first = _write(tmp_path, rows, created=created).read_bytes()
+    second = _write(tmp_path, rows, created=created).read_bytes()
+    assert first == second
+    with zipfile.ZipFile(tmp_path / "out.xlsx") as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2026, 3, 1, 8, 30, 0)}
+        assert "2026-03-01T08:30:00Z" in zf.read("docProps/core.xml").decode()
+    assert _write(tmp_path, rows, created=datetime(2026, 3, 2, tzinfo=UTC)).read_bytes() != first
