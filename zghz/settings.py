@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "zghz.enrolment",
     "zghz.coverage",
     "zghz.exports",
+    "zghz.payouts",
     "zghz.demo",
     # portals: views, forms, urls and templates only
     "zghz.portal",
