@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "zghz.members",
     "zghz.enrolment",
     "zghz.coverage",
+    "zghz.claims",
     "zghz.exports",
     "zghz.payouts",
     "zghz.demo",

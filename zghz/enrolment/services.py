@@ -32,6 +32,7 @@ from zghz.core.bulk import db_value, insert_rows
 from zghz.core.crypto import blind_index, encrypt_str
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import age_on, normalise_id
+from zghz.core.numbers import reserve_numbers
 from zghz.coverage.services import coverage_create_for_work_order
 from zghz.files.services import check_spreadsheet, read_upload, store_upload
 from zghz.plans.models import Plan, PlanYear
@@ -171,12 +172,8 @@ def work_order_create(*, unit: Unit, plan: Plan, actor: User) -> WorkOrder:
     if plan_year is None:
         raise DomainError(_("参保项目“{name}”{year}年度尚未开放参保").format(name=plan.name, year=today.year), field="plan")
     with transaction.atomic():
-        WorkOrderSequence.objects.get_or_create(day=today)
-        seq = WorkOrderSequence.objects.select_for_update().get(day=today)
-        seq.last += 1
-        seq.save(update_fields=["last"])
-        wo = WorkOrder.objects.create(number=f"CB{today:%Y%m%d}{seq.last:06d}", unit=unit, plan_year=plan_year,
-                                      created_by=actor)
+        [number] = reserve_numbers(WorkOrderSequence, prefix="CB", day=today)
+        wo = WorkOrder.objects.create(number=number, unit=unit, plan_year=plan_year, created_by=actor)
         _event(wo, S.DRAFT, "create", actor)
         record(action="work_order.create", actor=actor, unit=unit, obj=wo, number=wo.number, plan=plan.code)
     return wo
