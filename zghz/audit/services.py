@@ -49,6 +49,12 @@ ACTION_LABELS = {
     "work_order.pay": gettext_lazy("提交付款"),
     "work_order.payment_approve": gettext_lazy("付款审核通过"),
     "work_order.payment_reject": gettext_lazy("付款审核驳回"),
+    "claim.agree": gettext_lazy("理赔审核同意"),
+    "claim.reject": gettext_lazy("理赔审核不同意"),
+    "claim.return": gettext_lazy("理赔退回"),
+    "claim.upload": gettext_lazy("会员上传理赔材料"),
+    "claim.staff_upload": gettext_lazy("代为上传理赔材料"),
+    "claim.accident_create": gettext_lazy("录入意外理赔"),
 }
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 PURPOSE_LABELS: "dict[str, str | StrPromise]" = {
     **CODE_PURPOSES,
     "unit_review": gettext_lazy("单位审核结果"),
+    "claim": gettext_lazy("理赔通知"),
 }
 
 _DIGIT_RUN = re.compile(r"\d{4,8}")
