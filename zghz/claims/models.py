@@ -96,11 +96,15 @@ class Claim(models.Model):
     admitted_on = models.DateField(_("入院日期"), null=True, blank=True)
     discharged_on = models.DateField(_("出院日期"), null=True, blank=True)
 
-    declared_at = models.DateTimeField(_("申报时间"))
+    # 申报时间: the settlement import for 住院, the member's upload for 重疾 (null while 待上传), staff entry
+    # for 意外.
+    declared_at = models.DateTimeField(_("申报时间"), null=True, blank=True)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     reject_reason = models.CharField(_("驳回原因"), max_length=255, blank=True)
+    # Set when the system rejected the claim: `settlement_reversed` (its 医保 settlement was reversed).
+    reject_code = models.CharField(_("驳回代码"), max_length=32, blank=True)
     return_comment = models.CharField(_("退回意见"), max_length=255, blank=True)
 
     class Meta:
