@@ -17,17 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
-from zghz.plans.models import PlanYear, default_benefit_rules
+from zghz.plans.models import PlanYear
+from zghz.plans.rules import BenefitRules, RuleField, format_icd_codes, rule_fields, rules_flat
 from zghz.plans.selectors import latest_plan_year, plan_for_staff, plan_year_for_staff, plans_with_years
-from zghz.plans.services import (
-    DISABILITY_GRADES,
-    PlanYearInvalid,
-    PlanYearTerms,
-    format_icd_codes,
-    plan_create,
-    plan_year_create,
-    plan_year_update,
-)
+from zghz.plans.services import PlanYearInvalid, PlanYearTerms, plan_create, plan_year_create, plan_year_update
 
 from .access import staff_view
 
@@ -49,7 +42,36 @@ class PlanForm(forms.Form):
     name = _text(gettext_lazy("参保项目"), max_length=64)
 
 
+_RULE_HELP: dict[str, Any] = {
+    "hospital.manual_review_at": gettext_lazy("单次住院给付达到或超过此金额时转经办初审，不自动通过"),
+    "critical_illness.icd_prefixes": gettext_lazy("以顿号、逗号或空格分隔；诊断编码以其中任一编码开头即属重疾。可写范围，如 C00-C97"),
+    "critical_illness.icd_exclusions": gettext_lazy("以其中任一编码开头的诊断不属重疾，如 C44；不填表示没有除外"),
+}
+
+
+def rule_field_name(path: str) -> str:
+    """The form field of a benefit-rule path: hospital.ratio -> hospital_ratio."""
+    return path.replace(".", "_")
+
+
+def _rule_form_field(rf: RuleField) -> forms.Field:
+    help_text = _RULE_HELP.get(rf.path, "")
+    if rf.kind == "codes":
+        required = rf.path == "critical_illness.icd_prefixes"
+        return forms.CharField(
+            label=rf.label, max_length=4000, required=required, help_text=help_text,
+            widget=forms.Textarea(attrs={"rows": 4 if required else 2}),
+            error_messages={"required": format_lazy(gettext_lazy("请填写{label}"), label=rf.label)},
+        )
+    unit = gettext_lazy("（元）") if rf.kind == "money" else gettext_lazy("（%）")
+    field = _text(format_lazy("{}{}", rf.label, unit), help_text=help_text)
+    field.error_messages["required"] = format_lazy(gettext_lazy("请填写{label}"), label=rf.label)
+    return field
+
+
 class PlanYearForm(forms.Form):
+    """A plan year's terms; the benefit-rule fields come from plans/rules.py, one per rule leaf."""
+
     year = _text(gettext_lazy("年度"), max_length=4)
     premium = _text(gettext_lazy("每人保费（元）"))
     term_months = _text(gettext_lazy("保障期限（月）"))
@@ -59,41 +81,34 @@ class PlanYearForm(forms.Form):
     min_participation = _text(gettext_lazy("最低参保比例（%）"), required=False, help_text=gettext_lazy("不填表示不限"))
     small_unit_threshold = _text(gettext_lazy("小单位人数标准（人）"), required=False,
                                  help_text=gettext_lazy("职工人数少于此数的单位须全员参保；不填表示不限"))
-    hospital_deductible = _text(gettext_lazy("住院起付线（元）"))
-    hospital_ratio = _text(gettext_lazy("住院报销比例（%）"))
-    hospital_per_stay_cap = _text(gettext_lazy("住院每次最高给付（元）"))
-    hospital_annual_cap = _text(gettext_lazy("住院年度累计最高给付（元）"))
-    hospital_manual_review_above = _text(gettext_lazy("住院人工复核金额（元）"), help_text=gettext_lazy("单次给付超过此金额转人工审核"))
-    ci_amount = _text(gettext_lazy("重疾给付金额（元）"))
-    ci_icd_prefixes = forms.CharField(
-        label=gettext_lazy("重疾 ICD-10 编码"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": gettext_lazy("请填写重疾 ICD-10 编码")},
-        help_text=gettext_lazy("以顿号、逗号或空格分隔；诊断编码以其中任一编码开头即属重疾。可写范围，如 C00-C43"),
-    )
-    accident_death = _text(gettext_lazy("意外身故给付金额（元）"))
     confirm_new_version = forms.BooleanField(label=gettext_lazy("确认生成新版本"), required=False)
 
     def __init__(self, *args: Any, with_year: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for grade in DISABILITY_GRADES:
-            self.fields[f"disability_{grade}"] = _text(_("伤残 {grade} 级给付比例（%）").format(grade=grade))
+        self.rule_fields = list(rule_fields())
+        for rf in self.rule_fields:
+            self.fields[rule_field_name(rf.path)] = _rule_form_field(rf)
         if not with_year:
             del self.fields["year"]
 
     @property
-    def disability_fields(self) -> list[forms.BoundField]:
-        return [self[f"disability_{g}"] for g in DISABILITY_GRADES]
+    def sections(self) -> dict[str, list[forms.BoundField]]:
+        """The benefit-rule fields by section (hospital, critical_illness, accident), for the page."""
+        out: dict[str, list[forms.BoundField]] = {}
+        for rf in self.rule_fields:
+            out.setdefault(rf.path.split(".")[0], []).append(self[rule_field_name(rf.path)])
+        return out
 
     def terms(self) -> PlanYearTerms:
         d = self.cleaned_data
-        rules = {
-            "hospital": {"deductible": d["hospital_deductible"], "ratio": _fraction(d["hospital_ratio"]),
-                         "per_stay_cap": d["hospital_per_stay_cap"], "annual_cap": d["hospital_annual_cap"],
-                         "manual_review_above": d["hospital_manual_review_above"]},
-            "critical_illness": {"amount": d["ci_amount"], "icd_prefixes": d["ci_icd_prefixes"]},
-            "accident": {"death": d["accident_death"],
-                         "disability_ratios": {str(g): _fraction(d[f"disability_{g}"]) for g in DISABILITY_GRADES}},
-        }
+        rules: dict[str, Any] = {}
+        for rf in self.rule_fields:
+            value = d[rule_field_name(rf.path)]
+            *parents, leaf = rf.path.split(".")
+            node = rules
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[leaf] = _fraction(value) if rf.kind == "ratio" else value
         participation = d["min_participation"].strip()
         return PlanYearTerms(
             premium=d["premium"], term_months=d["term_months"], min_age=d["min_age"], max_age=d["max_age"],
@@ -120,8 +135,6 @@ def _percent(fraction: Any) -> str:
 
 def initial_from(plan_year: PlanYear | None, *, year: int | None = None) -> dict[str, Any]:
     """Form values from an existing row (or the defaults), ratios as per cent."""
-    rules = plan_year.benefit_rules if plan_year else default_benefit_rules()
-    hospital, ci, accident = rules["hospital"], rules["critical_illness"], rules["accident"]
     initial: dict[str, Any] = {
         "year": year if year is not None else (plan_year.year if plan_year else ""),
         "premium": plan_year.premium if plan_year else "60.00",
@@ -131,20 +144,20 @@ def initial_from(plan_year: PlanYear | None, *, year: int | None = None) -> dict
         "waiting_days": plan_year.waiting_days if plan_year else 90,
         "min_participation": _percent(plan_year.min_participation) if plan_year else "",
         "small_unit_threshold": (plan_year.small_unit_threshold or "") if plan_year else "",
-        "hospital_deductible": hospital["deductible"], "hospital_ratio": _percent(hospital["ratio"]),
-        "hospital_per_stay_cap": hospital["per_stay_cap"], "hospital_annual_cap": hospital["annual_cap"],
-        "hospital_manual_review_above": hospital.get("manual_review_above", ""),
-        "ci_amount": ci["amount"], "ci_icd_prefixes": format_icd_codes(list(ci["icd_prefixes"])),
-        "accident_death": accident["death"],
     }
-    for grade in DISABILITY_GRADES:
-        initial[f"disability_{grade}"] = _percent(accident["disability_ratios"].get(str(grade), ""))
+    rules = plan_year.rules if plan_year else BenefitRules()
+    kinds = {rf.path: rf.kind for rf in rule_fields()}
+    for path, value in rules_flat(rules).items():
+        kind = kinds[path]
+        initial[rule_field_name(path)] = (format_icd_codes(value) if kind == "codes"
+                                          else _percent(value) if kind == "ratio" else str(value))
     return initial
 
 
 def _apply_errors(form: forms.Form, e: DomainError) -> None:
     errors = e.errors if isinstance(e, PlanYearInvalid) else {e.field or "": e.message}
-    for field, message in errors.items():
+    for key, message in errors.items():
+        field = rule_field_name(key)
         form.add_error(field if field in form.fields else None, message)
 
 

@@ -1,25 +1,16 @@
+import copy
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# SPEC §3 defaults: critical-illness ICD-10 prefixes (C00–C97 except C44, and the listed codes).
-DEFAULT_CI_CODES = (
-    [f"C{n:02d}" for n in range(0, 98) if n != 44]
-    + ["D45", "I21", "I22", "I60", "I61", "I63", "N18.5", "N18.6", "G12.2", "G35",
-       "F00", "F01", "F02", "F03", "Z94", "I71"]
-)
+from .rules import BenefitRules
 
 
 def default_benefit_rules() -> dict[str, Any]:
-    return {
-        "hospital": {"deductible": "1000.00", "ratio": "0.50", "per_stay_cap": "5000.00",
-                     "annual_cap": "20000.00", "manual_review_above": "5000.00"},
-        "critical_illness": {"amount": "15000.00", "icd_prefixes": DEFAULT_CI_CODES},
-        "accident": {"death": "50000.00",
-                     "disability_ratios": {str(g): f"{(11 - g) / 10:.2f}" for g in range(1, 11)}},
-    }
+    """The JSON of the default rules; the defaults themselves live in plans/rules.py."""
+    return BenefitRules().to_json()
 
 
 class Plan(models.Model):
@@ -66,3 +57,15 @@ class PlanYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan.name} {self.year}年度"
+
+    @property
+    def rules(self) -> BenefitRules:
+        """The typed benefit rules (`plan_year.rules.hospital.deductible`). Parsed once per row and kept
+        while `benefit_rules` stays equal to what was parsed, so a claims run reading it per record does
+        not parse the JSON each time. Stored rules that no longer pass the checks raise RulesInvalid."""
+        cached = self.__dict__.get("_rules_cache")
+        if cached is not None and cached[0] == self.benefit_rules:
+            return cached[1]  # type: ignore[no-any-return]
+        rules = BenefitRules.from_json(self.benefit_rules)
+        self.__dict__["_rules_cache"] = (copy.deepcopy(self.benefit_rules), rules)
+        return rules

@@ -10,8 +10,9 @@ change behind their back; new enrolments pick up the current version.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -25,17 +26,20 @@ from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import to_halfwidth
 
 from .models import Plan, PlanYear
+from .rules import (
+    CENT,
+    MONEY_MAX,
+    BenefitRules,
+    RulesInvalid,
+    format_icd_codes,
+    fraction_str,
+    rule_fields,
+    rules_flat,
+    to_decimal,
+)
 
 MANAGE_PERMISSION = "accounts.manage_system"
-CENT = Decimal("0.01")
-MONEY_MAX = Decimal("9999999.99")
 YEAR_MIN, YEAR_MAX = 2000, 2100
-DISABILITY_GRADES = range(1, 11)
-# ICD-10 category (letter + 2 digits) with an optional subcategory (N18.5, G12.2, C34.10).
-ICD_CODE = re.compile(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")
-# A range of categories of one letter as the scheme writes it: C00-C97 (also with – or ～).
-_ICD_RANGE = re.compile(r"^([A-Z])([0-9]{2})[-–—~～]([A-Z])([0-9]{2})$")
-_ICD_SPLIT = re.compile(r"[\s,，、;；]+")
 _PLAN_CODE = re.compile(r"^[A-Z0-9_]{2,32}$")
 
 NEEDS_CONFIRM = (
@@ -51,10 +55,9 @@ EDITABLE_FIELDS = ("premium", "term_months", "min_age", "max_age", "waiting_days
 
 
 class PlanYearInvalid(DomainError):
-    """Several fields can be wrong at once; `errors` maps each field name to its Chinese message.
-
-    Field names are those of the back office form (`hospital_deductible`, `ci_icd_prefixes`, ...), so a
-    view can put every message next to its input."""
+    """Several fields can be wrong at once; `errors` maps each field to its Chinese message: the plan
+    year's own fields by name (`premium`), benefit rules by dotted path (`hospital.ratio`, see
+    plans/rules.py), so a view can put every message next to its input."""
 
     def __init__(self, errors: dict[str, str]):
         super().__init__("；".join(errors.values()), code="invalid", field=next(iter(errors)))
@@ -63,7 +66,8 @@ class PlanYearInvalid(DomainError):
 
 @dataclass(frozen=True)
 class PlanYearTerms:
-    """Everything a plan year fixes, as typed values (money and ratios are Decimal)."""
+    """Everything a plan year fixes, as entered; `clean_terms` checks it. Benefit rules come typed, or in
+    their JSON shape for `BenefitRules.from_json` to check."""
 
     premium: Any
     term_months: Any
@@ -72,23 +76,11 @@ class PlanYearTerms:
     waiting_days: Any
     min_participation: Any  # fraction 0..1 or None (off)
     small_unit_threshold: Any  # head count or None
-    benefit_rules: dict[str, Any]
+    benefit_rules: BenefitRules | Mapping[str, Any]
 
 
 # ---------------------------------------------------------------------------------------------------
 # Validation
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        d = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        return None
-    return d if d.is_finite() else None
 
 
 def _int(value: Any) -> int | None:
@@ -96,133 +88,33 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    d = _decimal(value)
+    d = to_decimal(value)
     if d is None or d != d.to_integral_value():
         return None
     return int(d)
 
 
-def _money(errors: dict[str, str], field: str, label: str, value: Any, *, allow_zero: bool = False) -> str:
-    d = _decimal(value)
-    low = _("不能小于 0") if allow_zero else _("须大于 0")
-    if d is None or d < 0 or (d == 0 and not allow_zero) or d > MONEY_MAX or d != d.quantize(CENT):
-        errors[field] = _("{label}{low}，最多两位小数（单位：元）").format(label=label, low=low)
-        return "0.00"
-    return str(d.quantize(CENT))
+def _money(errors: dict[str, str], field: str, label: str, value: Any) -> Decimal:
+    d = to_decimal(value)
+    if d is None or d <= 0 or d > MONEY_MAX or d != d.quantize(CENT):
+        errors[field] = _("{label}须大于 0，最多两位小数（单位：元）").format(label=label)
+        return Decimal("0.00")
+    return d.quantize(CENT)
 
 
-def _fraction(errors: dict[str, str], field: str, label: str, value: Any, *, allow_zero: bool = False) -> str:
-    """A ratio stored as a fraction 0..1 with up to 4 decimals (the form shows it in %)."""
-    d = _decimal(value)
-    if d is None or d < 0 or (d == 0 and not allow_zero) or d > 1 or d != d.quantize(Decimal("0.0001")):
-        bounds = _("须在 0% 至 100% 之间") if allow_zero else _("须大于 0% 且不超过 100%")
-        errors[field] = _("{label}{bounds}，最多两位小数").format(label=label, bounds=bounds)
-        return "0"
-    return fraction_str(d)
-
-
-def fraction_str(d: Decimal) -> str:
-    """0.5 -> "0.50", 0.335 -> "0.335": at least two decimals, no trailing zeros beyond them."""
-    s = f"{d.quantize(Decimal('0.0001')):.4f}"
-    while s.endswith("0") and len(s.split(".")[1]) > 2:
-        s = s[:-1]
-    return s
-
-
-def parse_icd_codes(text: str | list[str]) -> tuple[list[str], list[str]]:
-    """Codes from what an admin typed: separators are spaces, commas, 、 and semicolons; C00-C97 expands
-    to each category. Returns (codes in order without duplicates, the pieces that are not codes)."""
-    pieces = text if isinstance(text, list) else _ICD_SPLIT.split(text)
-    codes: list[str] = []
-    bad: list[str] = []
-    for raw in pieces:
-        piece = to_halfwidth(str(raw)).strip().upper()
-        if not piece:
-            continue
-        m = _ICD_RANGE.match(piece)
-        if m:
-            letter, start, letter2, end = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
-            if letter != letter2 or start > end:
-                bad.append(piece)
-                continue
-            codes.extend(f"{letter}{n:02d}" for n in range(start, end + 1))
-        elif ICD_CODE.match(piece):
-            codes.append(piece)
-        else:
-            bad.append(piece)
-    return list(dict.fromkeys(codes)), bad
-
-
-def format_icd_codes(codes: list[str]) -> str:
-    """The inverse of parse_icd_codes for display: runs of consecutive categories collapse to C00-C43."""
-    out: list[str] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        if len(run) >= 3:
-            out.append(f"{run[0]}-{run[-1]}")
-        else:
-            out.extend(run)
-        run.clear()
-
-    for code in codes:
-        if len(code) == 3 and run and run[-1][0] == code[0] and int(run[-1][1:]) + 1 == int(code[1:]):
-            run.append(code)
-            continue
-        flush()
-        if len(code) == 3:
-            run.append(code)
-        else:
-            out.append(code)
-    flush()
-    return "、".join(out)
-
-
-def clean_benefit_rules(rules: Any, errors: dict[str, str]) -> dict[str, Any]:
-    """Validate and normalise benefit rules (the shape of `default_benefit_rules`); adds to `errors`."""
-    rules = rules if isinstance(rules, dict) else {}
-    hospital = rules.get("hospital") or {}
-    ci = rules.get("critical_illness") or {}
-    accident = rules.get("accident") or {}
-
-    h = {
-        "deductible": _money(errors, "hospital_deductible", _("住院起付线"), hospital.get("deductible"),
-                             allow_zero=True),
-        "ratio": _fraction(errors, "hospital_ratio", _("住院报销比例"), hospital.get("ratio")),
-        "per_stay_cap": _money(errors, "hospital_per_stay_cap", _("住院每次最高给付"), hospital.get("per_stay_cap")),
-        "annual_cap": _money(errors, "hospital_annual_cap", _("住院年度累计最高给付"), hospital.get("annual_cap")),
-        "manual_review_above": _money(errors, "hospital_manual_review_above", _("住院人工复核金额"),
-                                      hospital.get("manual_review_above")),
-    }
-    if ("hospital_per_stay_cap" not in errors and "hospital_annual_cap" not in errors
-            and Decimal(h["annual_cap"]) < Decimal(h["per_stay_cap"])):
-        errors["hospital_annual_cap"] = _("住院年度累计最高给付不能小于每次最高给付")
-
-    codes, bad = parse_icd_codes(ci.get("icd_prefixes") or [])
-    if bad:
-        errors["ci_icd_prefixes"] = (_("以下重疾 ICD-10 编码格式不正确：{bad}（应为大写字母加两位数字，可带小数，如 C00、N18.5，或范围如 C00-C97）").format(bad='、'.join(bad[:10])))
-    elif not codes:
-        errors["ci_icd_prefixes"] = _("请填写重疾 ICD-10 编码")
-    c = {"amount": _money(errors, "ci_amount", _("重疾给付金额"), ci.get("amount")), "icd_prefixes": codes}
-
-    ratios_in = accident.get("disability_ratios") or {}
-    ratios: dict[str, str] = {}
-    previous: Decimal | None = None
-    for grade in DISABILITY_GRADES:
-        field = f"disability_{grade}"
-        ratio = _fraction(errors, field, _("伤残 {grade} 级给付比例").format(grade=grade), ratios_in.get(str(grade)))
-        ratios[str(grade)] = ratio
-        if field not in errors:
-            if previous is not None and Decimal(ratio) > previous:
-                errors[field] = _("伤残 {grade} 级给付比例不能高于 {higher} 级（1 级最重）").format(grade=grade, higher=grade - 1)
-            previous = Decimal(ratio)
-    a = {"death": _money(errors, "accident_death", _("意外身故给付金额"), accident.get("death")),
-         "disability_ratios": ratios}
-    return {"hospital": h, "critical_illness": c, "accident": a}
+def _rules(value: BenefitRules | Mapping[str, Any], errors: dict[str, str]) -> BenefitRules:
+    if isinstance(value, BenefitRules):
+        return value
+    try:
+        return BenefitRules.from_json(value)
+    except RulesInvalid as e:
+        errors.update(e.errors)
+        return BenefitRules()
 
 
 def clean_terms(terms: PlanYearTerms) -> dict[str, Any]:
-    """The model field values for `terms`, or PlanYearInvalid listing every problem."""
+    """The model field values for `terms` (benefit rules as a BenefitRules), or PlanYearInvalid listing
+    every problem."""
     errors: dict[str, str] = {}
     premium = _money(errors, "premium", _("每人保费"), terms.premium)
     term = _int(terms.term_months)
@@ -237,7 +129,7 @@ def clean_terms(terms: PlanYearTerms) -> dict[str, Any]:
         errors["waiting_days"] = _("首次参保等待期须为 0 至 365 天的整数")
     participation: Decimal | None = None
     if terms.min_participation is not None and str(terms.min_participation).strip() != "":
-        participation = _decimal(terms.min_participation)
+        participation = to_decimal(terms.min_participation)
         if participation is None or not 0 <= participation <= 1 or participation != participation.quantize(CENT):
             errors["min_participation"] = _("最低参保比例须为 0% 至 100% 之间的整数百分比")
             participation = None
@@ -247,11 +139,11 @@ def clean_terms(terms: PlanYearTerms) -> dict[str, Any]:
         if threshold is None or not 1 <= threshold <= 100_000:
             errors["small_unit_threshold"] = _("小单位人数标准须为 1 至 100000 的整数")
             threshold = None
-    rules = clean_benefit_rules(terms.benefit_rules, errors)
+    rules = _rules(terms.benefit_rules, errors)
     if errors:
         raise PlanYearInvalid(errors)
     return {
-        "premium": Decimal(premium),
+        "premium": premium,
         "term_months": term,
         "min_age": min_age,
         "max_age": max_age,
@@ -318,6 +210,7 @@ def plan_year_create(*, actor: User, plan: Plan, year: Any, terms: PlanYearTerms
     if y is None or not YEAR_MIN <= y <= YEAR_MAX:
         raise DomainError(_("年度须为 {year_min} 至 {year_max} 之间的年份").format(year_min=YEAR_MIN, year_max=YEAR_MAX), field="year")
     values = clean_terms(terms)
+    values["benefit_rules"] = values["benefit_rules"].to_json()
     exists = _("{name} {year} 年度已存在，请在列表中修改该年度").format(name=plan.name, year=y)
     if PlanYear.objects.filter(plan=plan, year=y).exists():
         raise DomainError(exists, field="year")
@@ -338,6 +231,13 @@ class PlanYearUpdateResult:
     changed: list[str]  # field names that changed
 
 
+def _stored_rules(plan_year: PlanYear) -> BenefitRules | None:
+    try:
+        return plan_year.rules
+    except RulesInvalid:  # stored rules that fail today's checks: any valid edit is a change
+        return None
+
+
 def plan_year_changes(plan_year: PlanYear, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     changes: dict[str, tuple[Any, Any]] = {}
     for name in EDITABLE_FIELDS:
@@ -346,27 +246,28 @@ def plan_year_changes(plan_year: PlanYear, values: dict[str, Any]) -> dict[str, 
             old = Decimal(old).quantize(CENT)
         if name == "premium":
             old = Decimal(old).quantize(CENT)
+        if name == "benefit_rules":
+            old = _stored_rules(plan_year)
         if old != new:
             changes[name] = (old, new)
     return changes
 
 
-def _flatten(rules: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(rules, dict):
-        flat: dict[str, Any] = {}
-        for key, value in rules.items():
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        return flat
-    if isinstance(rules, list):
-        return {prefix[:-1]: format_icd_codes([str(v) for v in rules])}
-    return {prefix[:-1]: rules}
+def _display(kind: str, value: Any) -> str:
+    if kind == "codes":
+        return format_icd_codes(value)
+    return fraction_str(value) if kind == "ratio" else str(value.quantize(CENT))
 
 
-def rules_diff(old: Any, new: Any) -> dict[str, list[Any]]:
-    """Leaf-by-leaf changes of benefit rules for the audit log: {"hospital.ratio": ["0.50", "0.60"]}."""
-    before, after = _flatten(old), _flatten(new)
-    return {f"benefit_rules.{k}": [before.get(k), after.get(k)]
-            for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+def rules_diff(old: BenefitRules | None, new: BenefitRules) -> dict[str, list[Any]]:
+    """Leaf-by-leaf changes of benefit rules for the audit log: {"benefit_rules.hospital.ratio": ["0.50",
+    "0.60"]}."""
+    before = rules_flat(old) if old is not None else {}
+    after = rules_flat(new)
+    kinds = {rf.path: rf.kind for rf in rule_fields()}
+    return {f"benefit_rules.{path}": [_display(kinds[path], before[path]) if path in before else None,
+                                      _display(kinds[path], after[path])]
+            for path in after if before.get(path) != after[path]}
 
 
 def plan_year_update(*, actor: User, plan_year: PlanYear, terms: PlanYearTerms,
@@ -391,6 +292,7 @@ def plan_year_update(*, actor: User, plan_year: PlanYear, terms: PlanYearTerms,
         detail = {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items() if k != "benefit_rules"}
         if "benefit_rules" in changes:
             detail.update(rules_diff(*changes["benefit_rules"]))
+        values = {**values, "benefit_rules": values["benefit_rules"].to_json()}
         if not plan_year_in_use(locked):
             for name, value in values.items():
                 setattr(locked, name, value)
@@ -423,5 +325,5 @@ def terms_of(plan_year: PlanYear) -> PlanYearTerms:
         premium=plan_year.premium, term_months=plan_year.term_months, min_age=plan_year.min_age,
         max_age=plan_year.max_age, waiting_days=plan_year.waiting_days,
         min_participation=plan_year.min_participation, small_unit_threshold=plan_year.small_unit_threshold,
-        benefit_rules=plan_year.benefit_rules,
+        benefit_rules=plan_year.rules,
     )

@@ -56,12 +56,14 @@ def test_it_creates_a_plan_then_a_year_through_the_pages(client: Client, persona
     assert response.status_code == 302 and response["Location"] == f"/staff/plans/{plan.pk}/years/new/"
     page = client.get(response["Location"]).content.decode()
     for label in ("每人保费（元）", "保障期限（月）", "住院起付线（元）", "住院报销比例（%）", "重疾 ICD-10 编码",
-                  "伤残 10 级给付比例（%）", "意外身故给付金额（元）"):
+                  "伤残 10 级给付比例（%）", "意外身故给付金额（元）", "达到此金额转人工审核（元）", "重疾除外编码"):
         assert label in page
-    assert "C00-C43、C45-C97" in page  # the default list, readable
+    assert "C00-C97、D45" in page  # the default list, readable
+    assert 'name="hospital_manual_review_at"' in page and 'value="5000.00"' in page
     response = client.post(f"/staff/plans/{plan.pk}/years/new/",
                            _form(year="2027", premium="36", hospital_ratio="60", min_participation="80",
-                                 small_unit_threshold="100", ci_icd_prefixes="C00-C97, N18.5"))
+                                 small_unit_threshold="100", critical_illness_icd_prefixes="C00-C97, N18.5",
+                                 critical_illness_icd_exclusions="C44、C43.1", hospital_manual_review_at="4000"))
     assert response.status_code == 302, response.content.decode()
     py = PlanYear.objects.get(plan=plan, year=2027)
     assert py.premium == Decimal("36.00") and py.min_participation == Decimal("0.80")
@@ -70,6 +72,10 @@ def test_it_creates_a_plan_then_a_year_through_the_pages(client: Client, persona
     assert py.benefit_rules["critical_illness"]["icd_prefixes"][-1] == "N18.5"
     assert len(py.benefit_rules["critical_illness"]["icd_prefixes"]) == 99
     assert py.benefit_rules["accident"]["disability_ratios"]["10"] == "0.10"
+    rules = py.rules
+    assert rules.hospital.manual_review_at == Decimal("4000.00") and rules.hospital.ratio == Decimal("0.60")
+    assert rules.critical_illness.icd_exclusions == ("C44", "C43.1")
+    assert rules.critical_illness.matches("C43.0") and not rules.critical_illness.matches("C43.10")
 
 
 def test_it_shows_the_validation_messages_next_to_the_fields(client: Client, personas: Any) -> None:
@@ -77,13 +83,16 @@ def test_it_shows_the_validation_messages_next_to_the_fields(client: Client, per
     login_staff(client, personas.admin)
     response = client.post(f"/staff/plans/{plan.pk}/years/new/",
                            _form(year="2027", premium="0", term_months="61", hospital_ratio="120",
-                                 ci_icd_prefixes="C00 XYZ"))
+                                 critical_illness_icd_prefixes="C00 XYZ", hospital_manual_review_at="0",
+                                 accident_disability_ratios_4="95"))
     html = response.content.decode()
     assert response.status_code == 400
     assert "每人保费须大于 0，最多两位小数" in html
     assert "保障期限须为 1 至 60 个月的整数" in html
     assert "住院报销比例须大于 0% 且不超过 100%" in html
     assert "以下重疾 ICD-10 编码格式不正确：XYZ" in html
+    assert "达到此金额转人工审核须大于 0" in html
+    assert "伤残 4 级给付比例不能高于 3 级" in html
     assert not PlanYear.objects.exists()
 
 
