@@ -55,6 +55,11 @@ ACTION_LABELS = {
     "claim.upload": gettext_lazy("会员上传理赔材料"),
     "claim.staff_upload": gettext_lazy("代为上传理赔材料"),
     "claim.accident_create": gettext_lazy("录入意外理赔"),
+    "payout_batch.create": gettext_lazy("生成支付批次"),
+    "payout_batch.export": gettext_lazy("导出银行文件"),
+    "payout_return.import": gettext_lazy("导入回盘"),
+    "payout_line.mark": gettext_lazy("标记支付结果"),
+    "recovery.resolve": gettext_lazy("处理待追回"),
 }
 
 

@@ -1,0 +1,380 @@
+"""Writes for 支付批次 (SPEC §6.4): 生成批次, 导出银行文件, 回盘导入, 手工标记, 待追回处理.
+
+Money rules the database keeps as well as the code: a claim is on at most one open (未回盘) line and on
+at most one 成功 line ever (partial unique indexes), so two 财务 working at once can neither put one claim
+into two batches nor pay it twice. Every step takes the batch's row lock first, then moves lines and
+claims with conditional updates on their current state; the loser of a race gets AlreadyProcessed.
+
+Maker-checker: whoever created a batch cannot confirm its 回盘 or mark its lines; someone else checks what
+the bank did. A 成功 makes the claim 已支付 (status and payment state, 实付金额, 支付时间) and queues the
+member's SMS on commit; a 失败 puts the claim back into the pool, and the line stays 失败 for good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zghz.accounts.models import User
+from zghz.audit.services import record
+from zghz.claims.models import Claim, ClaimEvent, Recovery
+from zghz.core.bulk import db_value, insert_rows
+from zghz.core.errors import AlreadyProcessed, DomainError
+from zghz.core.numbers import reserve_numbers
+from zghz.files.services import check_spreadsheet, read_upload
+from zghz.sms.services import sms_queue
+from zghz.units.models import District
+
+from . import returns
+from .bankfiles import BankFile, BankLine, template_for
+from .models import PayoutBatch, PayoutLine, PayoutReturn, PayoutSequence
+from .selectors import can_run_payout, payable_claims
+
+B = PayoutBatch.Status
+L = PayoutLine.Status
+CHUNK = 1000
+
+MAKER_CHECKER = _("创建本批次的财务人员不能确认本批次的回盘或标记明细，请由其他财务人员操作")
+
+
+def _require_finance(actor: User) -> None:
+    if not (actor.is_active and can_run_payout(actor)):
+        raise DomainError(_("没有支付批次的权限"), code="forbidden", status=403)
+
+
+def _require_checker(actor: User, batch: PayoutBatch) -> None:
+    if batch.created_by_id == actor.pk:
+        raise DomainError(MAKER_CHECKER, code="maker_checker", status=403)
+
+
+def _lock_batch(batch: PayoutBatch, *statuses: str) -> PayoutBatch:
+    locked = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status not in statuses:
+        if locked.status == B.CREATED:
+            raise DomainError(_("请先导出银行文件，再导入回盘或标记明细"), code="not_exported")
+        raise AlreadyProcessed(_("本批次已全部回盘，无需再处理"))
+    return locked
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# ---------------------------------------------------------------------------------------------------
+# 生成批次
+
+
+_LINE_FIELDS = ("batch", "seq", "claim", "account_name", "bank_card", "bank_name", "amount", "summary", "status",
+                "failure_code", "failure_reason", "marked_via")
+
+
+def payout_batch_create(*, actor: User, month: date | None = None, kind: str = "",
+                        district: District | None = None) -> PayoutBatch:
+    """生成支付批次 from the 已完成, unpaid claims the filters select (those with a bank card and 开户行).
+
+    The claims are locked and moved to 支付中 in the same transaction as the lines are written; a
+    colleague creating a batch over the same claims at the same moment waits, then finds them taken.
+    """
+    _require_finance(actor)
+    if kind and kind not in Claim.Kind.values:
+        raise DomainError(_("报销险种不正确"), field="kind")
+    today = timezone.localdate()
+    with transaction.atomic():
+        candidates = (payable_claims(month=month, kind=kind, district=district, with_account=True)
+                      .select_for_update(of=("self",)).order_by("id")
+                      .values_list("id", "number", "approved_amount", "person__name", "person__bank_card",
+                                   "person__bank_name"))
+        rows = list(candidates)
+        if not rows:
+            raise DomainError(_("没有符合条件的待支付理赔（已完成、未支付、有银行卡号和开户行）"), code="empty")
+        ids = [r[0] for r in rows]
+        moved = 0
+        for part in _chunks(ids):
+            moved += Claim.objects.filter(pk__in=part, status=Claim.Status.COMPLETED,
+                                          payment_state=Claim.PaymentState.UNPAID).update(
+                payment_state=Claim.PaymentState.IN_BATCH)
+        if moved != len(ids):
+            raise AlreadyProcessed(_("部分理赔已被其他批次选中，请重新生成批次"))
+        total = sum((r[2] for r in rows), Decimal("0.00"))
+        batch = PayoutBatch.objects.create(number=reserve_numbers(PayoutSequence, prefix="ZF", day=today)[0], month=month.replace(day=1) if month else None,
+                                           kind=kind, district=district, line_count=len(rows), total_amount=total,
+                                           created_by=actor)
+        card_field, amount_field = PayoutLine._meta.get_field("bank_card"), PayoutLine._meta.get_field("amount")
+        try:
+            with transaction.atomic():
+                insert_rows(PayoutLine, _LINE_FIELDS, (
+                    (batch.pk, seq, claim_id, name, db_value(card_field, card), bank, db_value(amount_field, amount),
+                     number, L.PENDING, "", "", "")
+                    for seq, (claim_id, number, amount, name, card, bank) in enumerate(rows, start=1)))
+        except IntegrityError:  # the open-line index: another batch holds one of these claims
+            raise AlreadyProcessed(_("部分理赔已被其他批次选中，请重新生成批次")) from None
+        record(action="payout_batch.create", actor=actor, obj=batch, number=batch.number, lines=len(rows),
+               total=str(total), month=f"{month:%Y-%m}" if month else "", kind=kind,
+               district=district.name if district else "")
+    return batch
+
+
+# ---------------------------------------------------------------------------------------------------
+# 导出银行文件
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def _bank_lines(batch: PayoutBatch) -> Iterator[BankLine]:
+    qs = (PayoutLine.objects.filter(batch=batch).order_by("seq")
+          .values_list("seq", "account_name", "bank_card", "bank_name", "amount", "summary"))
+    for seq, name, card, bank, amount, summary in qs.iterator(chunk_size=5000):
+        yield BankLine(seq, name, card, bank, amount, summary)
+
+
+def payout_batch_export(*, actor: User, batch: PayoutBatch, template: str = "") -> ExportedFile:
+    """导出银行文件 through a registered template. Full card numbers leave the system here: every export
+    is audited. The first export moves the batch to 待回盘; later exports give the same file again."""
+    _require_finance(actor)
+    chosen = template_for(template)
+    bank_file = BankFile(number=batch.number, created_at=batch.created_at, lines=_bank_lines(batch),
+                         count=batch.line_count, total=batch.total_amount)
+    data = chosen.render(bank_file)  # first: a file that cannot be written changes nothing
+    with transaction.atomic():
+        PayoutBatch.objects.filter(pk=batch.pk, status=B.CREATED).update(
+            status=B.EXPORTED, exported_by=actor, exported_at=timezone.now())
+        record(action="payout_batch.export", actor=actor, obj=batch, number=batch.number, template=chosen.code,
+               lines=batch.line_count, total=str(batch.total_amount), bytes=len(data))
+    batch.refresh_from_db()
+    return ExportedFile(chosen.filename(bank_file), chosen.content_type, data)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Results: one path for 回盘 and 手工标记
+
+
+@dataclass(frozen=True)
+class Result:
+    line_id: int
+    success: bool
+    code: str = ""
+    reason: str = ""
+
+
+def _paid_sms(claim_ids: list[int], now: datetime) -> None:
+    rows = (PayoutLine.objects.filter(claim_id__in=claim_ids, status=L.SUCCESS)
+            .values_list("id", "summary", "amount", "bank_card", "claim__person__phone"))
+    for line_id, number, amount, card, phone in rows.iterator(chunk_size=2000):
+        if not phone:
+            continue
+        text = (f"您参加的“三合一”互助项目理赔（{number}）已支付，金额{amount}元，已汇入您尾号{card[-4:]}的银行账户，"
+                "请注意查收。详情可登录市总工会微信公众号或灵锡APP工会服务专区进行查询。")
+        sms_queue(phone=phone, text=text, purpose="claim", idempotency_key=f"payout-line:{line_id}")
+
+
+def _apply(*, actor: User, batch: PayoutBatch, results: list[Result], via: str,
+           payout_return: PayoutReturn | None = None) -> tuple[int, int]:
+    """Mark pending lines of the locked `batch` 成功 / 失败 and move their claims; (成功, 失败) counts.
+    Runs inside the caller's transaction, after _lock_batch."""
+    now = timezone.now()
+    common: dict[str, Any] = {"marked_via": via, "marked_by": actor, "marked_at": now, "payout_return": payout_return}
+    ok_ids = [r.line_id for r in results if r.success]
+    failed: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for r in results:
+        if not r.success:
+            failed[(r.code or returns.failure_code(r.reason), r.reason[:255])].append(r.line_id)
+    lines = PayoutLine.objects.filter(batch=batch, status=L.PENDING)
+    moved = 0
+    for part in _chunks(ok_ids):
+        moved += lines.filter(pk__in=part).update(status=L.SUCCESS, **common)
+    for (code, reason), ids in failed.items():
+        for part in _chunks(ids):
+            moved += lines.filter(pk__in=part).update(status=L.FAILED, failure_code=code, failure_reason=reason,
+                                                      **common)
+    if moved != len(results):
+        raise AlreadyProcessed(_("部分明细已被其他人员标记，请刷新页面后重试"))
+    failed_ids = [i for ids in failed.values() for i in ids]
+    ok_claims = list(PayoutLine.objects.filter(pk__in=ok_ids).values_list("claim_id", flat=True)) if ok_ids else []
+    failed_claims = list(PayoutLine.objects.filter(pk__in=failed_ids).values_list("claim_id", flat=True)) if failed_ids else []
+    paid_amount = Subquery(PayoutLine.objects.filter(claim=OuterRef("pk"), status=L.SUCCESS).values("amount")[:1])
+    updated = 0
+    for part in _chunks(ok_claims):
+        updated += Claim.objects.filter(pk__in=part, status=Claim.Status.COMPLETED,
+                                        payment_state=Claim.PaymentState.IN_BATCH).update(
+            status=Claim.Status.PAID, payment_state=Claim.PaymentState.PAID, paid_amount=paid_amount, paid_at=now)
+    for part in _chunks(failed_claims):
+        updated += Claim.objects.filter(pk__in=part, payment_state=Claim.PaymentState.IN_BATCH).update(
+            payment_state=Claim.PaymentState.UNPAID)
+    if updated != len(ok_claims) + len(failed_claims):
+        changed = list(Claim.objects.filter(pk__in=ok_claims + failed_claims)
+                       .exclude(payment_state=Claim.PaymentState.PAID, status=Claim.Status.PAID)
+                       .exclude(pk__in=failed_claims, payment_state=Claim.PaymentState.UNPAID)
+                       .values_list("number", flat=True)[:10])
+        raise DomainError(_("理赔 {numbers} 的状态已变化（不再是支付中），本次未做任何标记，请核实后处理").format(
+            numbers="、".join(changed)), code="claim_changed", status=409)
+    events = [ClaimEvent(claim_id=cid, node=ClaimEvent.Node.PAYMENT, actor=actor, at=now,
+                         comment=_("已支付（支付批次 {number}）").format(number=batch.number)) for cid in ok_claims]
+    reasons = dict(PayoutLine.objects.filter(pk__in=failed_ids).values_list("claim_id", "failure_reason")) if failed_ids else {}
+    events += [ClaimEvent(claim_id=cid, node=ClaimEvent.Node.PAYMENT, actor=actor, at=now,
+                          comment=_("支付失败（支付批次 {number}）：{reason}").format(number=batch.number,
+                                                                          reason=reasons.get(cid, "")))
+               for cid in failed_claims]
+    ClaimEvent.objects.bulk_create(events, batch_size=CHUNK)
+    ok_amount = sum(PayoutLine.objects.filter(pk__in=ok_ids).values_list("amount", flat=True), Decimal("0.00")) \
+        if ok_ids else Decimal("0.00")
+    failed_amount = sum(PayoutLine.objects.filter(pk__in=failed_ids).values_list("amount", flat=True),
+                        Decimal("0.00")) if failed_ids else Decimal("0.00")
+    PayoutBatch.objects.filter(pk=batch.pk).update(
+        success_count=F("success_count") + len(ok_claims), success_amount=F("success_amount") + ok_amount,
+        failed_count=F("failed_count") + len(failed_claims), failed_amount=F("failed_amount") + failed_amount)
+    if not PayoutLine.objects.filter(batch=batch, status=L.PENDING).exists():
+        PayoutBatch.objects.filter(pk=batch.pk, status=B.EXPORTED).update(status=B.CLOSED, closed_at=now)
+    if ok_claims:
+        _paid_sms(ok_claims, now)  # queued in this transaction, sent after it commits
+    return len(ok_claims), len(failed_claims)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 手工标记
+
+
+def payout_line_mark(*, actor: User, line: PayoutLine, success: bool, code: str = "", reason: str = "") -> None:
+    """标记 one line 成功 or 失败 by hand (the bank answered by phone or on paper). A 失败 needs the bank's
+    reason; its code is chosen, or found from the text."""
+    _require_finance(actor)
+    reason = (reason or "").strip()
+    if not success and not reason:
+        raise DomainError(_("请填写银行返回的失败原因"), field="reason")
+    if code and code not in PayoutLine.FailureCode.values:
+        raise DomainError(_("失败类型不正确"), field="code")
+    with transaction.atomic():
+        batch = _lock_batch(line.batch, B.EXPORTED)
+        _require_checker(actor, batch)
+        if not PayoutLine.objects.filter(pk=line.pk, batch=batch, status=L.PENDING).exists():
+            raise AlreadyProcessed(_("该明细已标记，请刷新页面查看最新状态"))
+        _apply(actor=actor, batch=batch, via=PayoutLine.Via.MANUAL,
+               results=[Result(line.pk, success, "" if success else code, "" if success else reason)])
+        record(action="payout_line.mark", actor=actor, obj=batch, number=batch.number, line=line.seq,
+               claim=line.summary, result_code="success" if success else "failed", failure_code=code, reason=reason)
+
+
+def payout_lines_mark(*, actor: User, batch: PayoutBatch, line_ids: Iterable[int], success: bool, code: str = "",
+                      reason: str = "") -> int:
+    """标记 several pending lines at once (the same result and reason); the count marked."""
+    _require_finance(actor)
+    ids = sorted({int(i) for i in line_ids})
+    if not ids:
+        raise DomainError(_("请先勾选要标记的明细"))
+    reason = (reason or "").strip()
+    if not success and not reason:
+        raise DomainError(_("请填写银行返回的失败原因"), field="reason")
+    if code and code not in PayoutLine.FailureCode.values:
+        raise DomainError(_("失败类型不正确"), field="code")
+    with transaction.atomic():
+        locked = _lock_batch(batch, B.EXPORTED)
+        _require_checker(actor, locked)
+        pending = set(PayoutLine.objects.filter(batch=locked, pk__in=ids, status=L.PENDING).values_list("pk", flat=True))
+        if pending != set(ids):
+            raise AlreadyProcessed(_("部分明细已标记或不属于本批次，请刷新页面后重试"))
+        _apply(actor=actor, batch=locked, via=PayoutLine.Via.MANUAL,
+               results=[Result(i, success, "" if success else code, "" if success else reason) for i in ids])
+        record(action="payout_line.mark", actor=actor, obj=locked, number=locked.number, lines=len(ids),
+               result_code="success" if success else "failed", failure_code=code, reason=reason)
+    return len(ids)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 回盘导入
+
+
+def _expected(batch: PayoutBatch) -> list[returns.Expected]:
+    qs = (PayoutLine.objects.filter(batch=batch).order_by("seq")
+          .values_list("id", "summary", "account_name", "bank_card", "amount", "status"))
+    return [returns.Expected(i, s, n, c, a, st) for i, s, n, c, a, st in qs.iterator(chunk_size=5000)]
+
+
+def _read(upload: UploadedFile) -> tuple[bytes, returns.ReturnFile]:
+    data = read_upload(upload)
+    kind = check_spreadsheet(data, upload.name or "")
+    try:
+        grid = returns.read_grid(data, kind)
+    except ValueError as e:
+        parsed = returns.ReturnFile(error=str(e))
+    else:
+        parsed = returns.read_return(grid)
+    return data, parsed
+
+
+def payout_return_import(*, actor: User, batch: PayoutBatch, upload: UploadedFile) -> PayoutReturn:
+    """回盘导入: the bank's result file for the whole batch. Applied only when it agrees with the batch
+    line by line and in its totals and has no bad row; otherwise nothing is marked and the returned
+    PayoutReturn lists the differences and bad rows (kept, audited)."""
+    _require_finance(actor)
+    _require_checker(actor, batch)
+    if batch.status == B.CREATED:
+        raise DomainError(_("请先导出银行文件，再导入回盘或标记明细"), code="not_exported")
+    if batch.status == B.CLOSED:
+        raise AlreadyProcessed(_("本批次已全部回盘，无需再处理"))
+    data, parsed = _read(upload)
+    name = (upload.name or "")[:255]
+    sha = hashlib.sha256(data).hexdigest()
+    expected = _expected(batch)
+    differences = [] if parsed.error else returns.compare(parsed, expected, total=batch.total_amount)
+    if parsed.error or parsed.bad_rows or differences:
+        outcome = PayoutReturn.Outcome.INVALID if parsed.error or parsed.bad_rows else PayoutReturn.Outcome.MISMATCH
+        with transaction.atomic():
+            refused = PayoutReturn.objects.create(
+                batch=batch, uploaded_by=actor, file_name=name, sha256=sha, outcome=outcome,
+                rows=len(parsed.rows) + len(parsed.bad_rows), error=parsed.error[:255], differences=differences,
+                bad_rows=[list(b) for b in parsed.bad_rows])
+            record(action="payout_return.import", actor=actor, obj=batch, result="refused", number=batch.number,
+                   file=name, outcome=outcome, differences=len(differences), bad_rows=len(parsed.bad_rows))
+        return refused
+    by_summary = {e.summary: e for e in expected}
+    results = [Result(by_summary[r.summary].line_id, r.result == returns.SUCCESS, r.code, r.reason)
+               for r in parsed.rows if by_summary[r.summary].status == L.PENDING]
+    with transaction.atomic():
+        locked = _lock_batch(batch, B.EXPORTED)
+        applied = PayoutReturn.objects.create(batch=locked, uploaded_by=actor, file_name=name, sha256=sha,
+                                              outcome=PayoutReturn.Outcome.APPLIED, rows=len(parsed.rows))
+        ok, bad = _apply(actor=actor, batch=locked, results=results, via=PayoutLine.Via.RETURN_FILE,
+                         payout_return=applied) if results else (0, 0)
+        PayoutReturn.objects.filter(pk=applied.pk).update(success_count=ok, failed_count=bad)
+        applied.success_count, applied.failed_count = ok, bad
+        record(action="payout_return.import", actor=actor, obj=locked, number=locked.number, file=name,
+               outcome=applied.outcome, success=ok, failed=bad)
+    return applied
+
+
+# ---------------------------------------------------------------------------------------------------
+# 待追回
+
+
+def recovery_resolve(*, actor: User, recovery: Recovery, note: str) -> None:
+    """待追回 → 已追回: 财务 records how the money came back (note required)."""
+    _require_finance(actor)
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(_("请填写追回说明（如退款凭证号、日期）"), field="note")
+    with transaction.atomic():
+        now = timezone.now()
+        if not Recovery.objects.filter(pk=recovery.pk, status=Recovery.Status.OPEN).update(
+                status=Recovery.Status.RECOVERED, resolved_by=actor, resolved_at=now, note=note):
+            raise AlreadyProcessed()
+        recovery.status, recovery.resolved_by, recovery.resolved_at, recovery.note = (
+            Recovery.Status.RECOVERED, actor, now, note)
+        claim = recovery.claim
+        record(action="recovery.resolve", actor=actor, unit=claim.unit, obj=recovery, claim=claim.number,
+               amount=str(recovery.amount), note=note)
