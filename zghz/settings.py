@@ -12,6 +12,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
+from .ops.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ZGHZ_VAR_DIR", str(BASE_DIR / "var")))
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "zghz.exports",
     "zghz.payouts",
     "zghz.demo",
+    "zghz.ops",
     # portals: views, forms, urls and templates only
     "zghz.portal",
     "zghz.backoffice",
@@ -79,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the request log and latency cover everything below, redirects included.
+    "zghz.ops.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -163,6 +167,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# The worker logs through Django's LOGGING (JSON lines in production) instead of its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Run by `celery -A zghz beat` in production (times in Asia/Shanghai).
 CELERY_BEAT_SCHEDULE = {
     "sms-sweep": {"task": "zghz.sms.tasks.sms_sweep", "schedule": 300.0},
@@ -262,12 +269,12 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # Probes from the load balancer and Prometheus may come over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Number of reverse proxies in front of the app whose X-Forwarded-For we trust for client IPs.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# JSON lines on stdout in production (request id, user id, duration, status; no personal data).
+LOGGING = logging_config(json_lines=env_bool("LOG_JSON", PRODUCTION), level=env_str("LOG_LEVEL", "INFO"))
+# Bearer token for /metrics; unset, /metrics answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN")

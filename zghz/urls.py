@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("staff/", include("zghz.backoffice.urls")),
     path("api/v1/", include("zghz.api.urls")),
+    path("", include("zghz.ops.urls")),
     path("", include("zghz.portal.urls")),
 ]
 

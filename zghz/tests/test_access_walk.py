@@ -22,7 +22,7 @@ DENIED = {302, 401, 403, 404, 405}
 # Pages anyone may open (they show no personal data of anybody).
 PUBLIC = {"", "login/", "register/", "sms/code/", "choose-unit/", "logout/", "staff/login/", "staff/totp/",
           "staff/logout/", "api/v1/health", "api/v1/docs", "api/v1/openapi.json", "m/login/", "m/register/",
-          "m/sms/code/", "m/logout/"}
+          "m/sms/code/", "m/logout/", "healthz", "readyz"}
 LOGIN_PAGES = ("/login/", "/staff/login/", "/m/login/", "/choose-unit/")
 
 
