@@ -200,8 +200,15 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 STATICFILES_DIRS = [BASE_DIR / "zghz" / "static"]
 
-# Uploaded documents live outside the web root and are served only through authorised views.
+# Uploaded documents live outside the web root and are served only through authorised views. In
+# production they go to S3-compatible object storage shared by every host (still AES-GCM ciphertext,
+# sealed before upload); the local folder is for the demo and development only.
 S3_BUCKET = env_str("S3_BUCKET")
+if PRODUCTION and not S3_BUCKET:
+    raise ImproperlyConfigured("S3_BUCKET (and S3_ENDPOINT_URL, S3_ACCESS_KEY, S3_SECRET_KEY) must be set in production")
+# Plain-text work files (an export being written) live here only while a task runs; in production the
+# system's temporary folder (a private one per service under systemd's PrivateTmp), never VAR_DIR.
+TEMP_DIR = env_str("ZGHZ_TMP_DIR", "" if PRODUCTION else str(VAR_DIR / "tmp"))
 STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -217,6 +224,8 @@ STORAGES: dict[str, dict[str, object]] = {
             "access_key": env_str("S3_ACCESS_KEY"),
             "secret_key": env_str("S3_SECRET_KEY"),
             "region_name": env_str("S3_REGION") or None,
+            # "path" for MinIO and most self-hosted servers, "virtual" for services that require it.
+            "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
@@ -244,6 +253,8 @@ SMS_HTTP_KEY_ID = env_str("SMS_HTTP_KEY_ID")
 SMS_HTTP_SECRET = env_str("SMS_HTTP_SECRET")
 SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 5)
 SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "无锡市职工互助互济会")
+if PRODUCTION and SMS_BACKEND != "http":
+    raise ImproperlyConfigured("SMS_BACKEND must be http in production (the outbox file is for the demo)")
 if SMS_BACKEND == "http" and not (SMS_HTTP_URL and SMS_HTTP_SECRET):
     raise ImproperlyConfigured("SMS_HTTP_URL and SMS_HTTP_SECRET are needed for SMS_BACKEND=http")
 

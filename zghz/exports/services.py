@@ -113,8 +113,9 @@ def export_execute(*, job_id: Any) -> str:
 
 
 def _tmpdir() -> str:
-    # Plain-text work files stay in the service's own folder, not a shared /tmp.
-    path = os.path.join(settings.VAR_DIR, "tmp", "exports")
+    # Plain-text work files stay in the service's own temporary folder (settings.TEMP_DIR), never
+    # next to the data.
+    path = os.path.join(settings.TEMP_DIR or tempfile.gettempdir(), "zghz-exports")
     os.makedirs(path, mode=0o700, exist_ok=True)
     return path
 

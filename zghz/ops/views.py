@@ -9,6 +9,7 @@ exist.
 
 import hmac
 import logging
+import os
 from collections.abc import Callable
 
 from django.conf import settings
@@ -48,9 +49,15 @@ def _redis() -> None:
 
 
 def _storage() -> None:
-    # A look-up of a name that never exists: proves the bucket (or folder) answers and the credentials
-    # work, without writing anything.
-    storages["private"].exists("readyz/probe")
+    # Proves the bucket (or folder) is there and the credentials work, without writing anything.
+    storage = storages["private"]
+    bucket = getattr(storage, "bucket", None)
+    if bucket is not None:  # S3: HEAD on the bucket itself (a missing key would be a 404 even then)
+        bucket.meta.client.head_bucket(Bucket=bucket.name)
+        return
+    location = getattr(storage, "location", "")
+    if location and not os.access(location, os.W_OK) and os.path.exists(location):
+        raise PermissionError("the private file folder is not writable")
 
 
 @never_cache
