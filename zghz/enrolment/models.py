@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zghz.core.fields import EncryptedTextField
+from zghz.core.workflow import TimelineEvent
 
 
 class WorkOrder(models.Model):
@@ -94,18 +95,14 @@ class WorkOrderLine(models.Model):
         indexes = [models.Index(fields=["work_order", "eligible"])]
 
 
-class WorkOrderEvent(models.Model):
-    """The history of a work order as both sides see it: who moved it, when, and why."""
+class WorkOrderEvent(TimelineEvent):
+    """办理进度 of a work order as both sides see it: who moved it, when, and why."""
 
     work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
-    status = models.CharField(max_length=20, choices=WorkOrder.Status.choices)
-    action = models.CharField(max_length=32)
-    reason = models.CharField(max_length=255, blank=True)
-    actor_label = models.CharField(max_length=64, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("状态"), max_length=20, choices=WorkOrder.Status.choices)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(TimelineEvent.Meta):
+        pass
 
 
 class WorkOrderSequence(models.Model):

@@ -33,6 +33,7 @@ from zghz.core.crypto import blind_index, encrypt_str
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import age_on, normalise_id
 from zghz.core.numbers import reserve_numbers
+from zghz.core.workflow import TimelineEvent, lock, transition
 from zghz.coverage.services import coverage_create_for_work_order
 from zghz.files.services import check_spreadsheet, read_upload, store_upload
 from zghz.plans.models import Plan, PlanYear
@@ -63,6 +64,7 @@ _REASON_ORDER = {code: i for i, code in enumerate(REASONS)}
 ID_UNUSABLE = {"id_missing", "id_invalid", "id_not_text"}
 
 STATUS_TEXT = dict(S.choices)
+APPROVE, REJECT = TimelineEvent.Decision.APPROVE, TimelineEvent.Decision.REJECT
 
 
 @dataclass
@@ -117,33 +119,21 @@ def _id_usable(r: RosterRow) -> bool:
     return bool(r.id_number) and not ID_UNUSABLE.intersection(r.reasons)
 
 
-def _event(wo: WorkOrder, status: str, action: str, actor: User, reason: str = "") -> WorkOrderEvent:
-    return WorkOrderEvent.objects.create(work_order=wo, status=status, action=action, reason=reason[:255],
-                                         actor_label=actor.audit_label[:64])
+def _event(wo: WorkOrder, status: str, action: str, actor: User, reason: str = "",
+           decision: str = "") -> WorkOrderEvent:
+    return WorkOrderEvent.log(work_order=wo, actor=actor, action=action, status=status, decision=decision,
+                              comment=reason)
 
 
 def _lock(work_order: WorkOrder, *statuses: str) -> WorkOrder:
     """Re-read the order under a row lock; AlreadyProcessed when it is no longer in one of `statuses`."""
-    wo = (WorkOrder.objects.select_for_update(of=("self",)).select_related("plan_year__plan", "unit__handler")
-          .get(pk=work_order.pk))
-    if wo.status not in statuses:
-        raise AlreadyProcessed()
-    return wo
+    return lock(WorkOrder.objects.select_related("plan_year__plan", "unit__handler"), work_order.pk,
+                from_status=statuses)
 
 
 def _require_draft(work_order: WorkOrder) -> None:
     if work_order.status != S.DRAFT:
         raise AlreadyProcessed(_("参保申请当前状态为“{status}”，只有暂存状态可以修改人员").format(status=STATUS_TEXT[work_order.status]))
-
-
-def _move(wo: WorkOrder, from_status: str, to_status: str, **fields: Any) -> None:
-    """The status change itself: only one request can move the order out of `from_status`."""
-    if not WorkOrder.objects.filter(pk=wo.pk, status=from_status).update(status=to_status, **fields):
-        raise AlreadyProcessed()
-    wo.status = to_status
-    for k, v in fields.items():
-        if not hasattr(v, "resolve_expression"):
-            setattr(wo, k, v)
 
 
 def _notify_handler(wo: WorkOrder, event: WorkOrderEvent, text: str) -> None:
@@ -422,7 +412,7 @@ def work_order_submit(*, work_order: WorkOrder, actor: User) -> None:
             record(action="work_order.recheck", actor=actor, unit=wo.unit, obj=wo, number=wo.number,
                    result="refused", moved=len(failed))
         else:
-            _move(wo, S.DRAFT, S.PENDING, submitted_at=timezone.now(), reject_reason="")
+            transition(wo, from_status=S.DRAFT, to_status=S.PENDING, submitted_at=timezone.now(), reject_reason="")
             _event(wo, S.PENDING, "submit", actor)
             record(action="work_order.submit", actor=actor, unit=wo.unit, obj=wo, number=wo.number,
                    people=wo.eligible_count)
@@ -447,15 +437,15 @@ def work_order_review(*, work_order: WorkOrder, actor: User, approve: bool, reas
         unit = wo.unit
         if approve:
             amount = (Decimal(wo.eligible_count) * wo.plan_year.premium).quantize(Decimal("0.01"))
-            _move(wo, S.PENDING, S.AWAITING_PAYMENT, amount_due=amount, reviewed_at=now, reject_reason="")
-            event = _event(wo, S.AWAITING_PAYMENT, "approve", actor)
+            transition(wo, from_status=S.PENDING, to_status=S.AWAITING_PAYMENT, amount_due=amount, reviewed_at=now, reject_reason="")
+            event = _event(wo, S.AWAITING_PAYMENT, "approve", actor, decision=APPROVE)
             record(action="work_order.approve", actor=actor, unit=unit, obj=wo, number=wo.number,
                    amount_due=str(amount))
             text = (f"您单位（{unit.name}）的参保申请{wo.number}已审核通过，应付款参保金额{amount}元，"
                     "请登录系统付款并上传付款凭证和盖章参保花名册。")
         else:
-            _move(wo, S.PENDING, S.DRAFT, reviewed_at=now, reject_reason=reason[:255])
-            event = _event(wo, S.DRAFT, "reject", actor, reason)
+            transition(wo, from_status=S.PENDING, to_status=S.DRAFT, reviewed_at=now, reject_reason=reason[:255])
+            event = _event(wo, S.DRAFT, "reject", actor, reason, decision=REJECT)
             record(action="work_order.reject", actor=actor, unit=unit, obj=wo, number=wo.number, reason=reason)
             text = f"您单位（{unit.name}）的参保申请{wo.number}未通过审核，原因：{reason}。请登录系统修改后重新提交。"
         _notify_handler(wo, event, text)
@@ -484,7 +474,7 @@ def work_order_pay(*, work_order: WorkOrder, actor: User, paid_amount: Decimal, 
         raise DomainError(_("盖章参保花名册：{message}").format(message=e.message), field="stamped_roster") from None
     with transaction.atomic():
         wo = _lock(work_order, S.AWAITING_PAYMENT)
-        _move(wo, S.AWAITING_PAYMENT, S.PAYMENT_REVIEW, paid_amount=due, payment_voucher=stored_voucher,
+        transition(wo, from_status=S.AWAITING_PAYMENT, to_status=S.PAYMENT_REVIEW, paid_amount=due, payment_voucher=stored_voucher,
               stamped_roster=stored_roster, paid_at=timezone.now(), reject_reason="")
         _event(wo, S.PAYMENT_REVIEW, "pay", actor)
         record(action="work_order.pay", actor=actor, unit=unit, obj=wo, number=wo.number, paid_amount=str(due))
@@ -503,15 +493,15 @@ def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bo
         wo = _lock(work_order, S.PAYMENT_REVIEW)
         unit = wo.unit
         if approve:
-            _move(wo, S.PAYMENT_REVIEW, S.COMPLETED, completed_at=timezone.now(), reject_reason="")
+            transition(wo, from_status=S.PAYMENT_REVIEW, to_status=S.COMPLETED, completed_at=timezone.now(), reject_reason="")
             created = coverage_create_for_work_order(work_order=wo, approved_on=approved_on or timezone.localdate())
-            event = _event(wo, S.COMPLETED, "payment_approve", actor)
+            event = _event(wo, S.COMPLETED, "payment_approve", actor, decision=APPROVE)
             record(action="work_order.payment_approve", actor=actor, unit=unit, obj=wo, number=wo.number,
                    coverages=created)
             text = f"您单位（{unit.name}）的参保申请{wo.number}付款已确认，参保完成，共{created}人。"
         else:
-            _move(wo, S.PAYMENT_REVIEW, S.AWAITING_PAYMENT, reject_reason=reason[:255])
-            event = _event(wo, S.AWAITING_PAYMENT, "payment_reject", actor, reason)
+            transition(wo, from_status=S.PAYMENT_REVIEW, to_status=S.AWAITING_PAYMENT, reject_reason=reason[:255])
+            event = _event(wo, S.AWAITING_PAYMENT, "payment_reject", actor, reason, decision=REJECT)
             record(action="work_order.payment_reject", actor=actor, unit=unit, obj=wo, number=wo.number,
                    reason=reason)
             text = f"您单位（{unit.name}）的参保申请{wo.number}付款审核未通过，原因：{reason}。请登录系统重新付款。"

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from zghz.core.fields import EncryptedTextField
+from zghz.core.workflow import TimelineEvent
 
 
 class District(models.Model):
@@ -71,14 +72,11 @@ class Unit(models.Model):
         return self.status in {self.Status.DRAFT, self.Status.REJECTED}
 
 
-class UnitReviewEvent(models.Model):
+class UnitReviewEvent(TimelineEvent):
     """审核进度 as the unit sees it: each submission and each decision."""
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="review_events")
-    status = models.CharField(max_length=16, choices=Unit.Status.choices)
-    reason = models.CharField(max_length=255, blank=True)
-    actor_label = models.CharField(max_length=64, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Unit.Status.choices)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(TimelineEvent.Meta):
+        pass

@@ -13,6 +13,7 @@ from zghz.audit.services import record
 from zghz.core.crypto import blind_index
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import check_credit_code, check_id_number, normalise_credit_code, normalise_id
+from zghz.core.workflow import TimelineEvent, transition
 from zghz.files.services import store_upload
 from zghz.sms.services import code_check, sms_queue
 
@@ -136,12 +137,9 @@ def unit_submit(*, unit: Unit, actor: User) -> None:
     if unit.pledge_confirmed_at is None:
         raise DomainError(_("请勾选并阅读《承诺书》，点击“我已阅读完成”后提交"))
     with transaction.atomic():
-        moved = Unit.objects.filter(pk=unit.pk, status__in=[Unit.Status.DRAFT, Unit.Status.REJECTED]).update(
-            status=Unit.Status.PENDING, submitted_at=timezone.now(), reject_reason=""
-        )
-        if not moved:
-            raise AlreadyProcessed(_("单位信息已提交，请等待审核"))
-        UnitReviewEvent.objects.create(unit=unit, status=Unit.Status.PENDING, actor_label=actor.audit_label)
+        transition(unit, from_status=[Unit.Status.DRAFT, Unit.Status.REJECTED], to_status=Unit.Status.PENDING,
+                   message=_("单位信息已提交，请等待审核"), submitted_at=timezone.now(), reject_reason="")
+        UnitReviewEvent.log(unit=unit, actor=actor, action="submit", status=unit.status)
         record(action="unit.submit", actor=actor, unit=unit, obj=unit)
 
 
@@ -154,15 +152,13 @@ def unit_review(*, unit: Unit, actor: User, approve: bool, reason: str = "") -> 
         raise DomainError(_("请填写驳回原因"), field="reason")
     new_status = Unit.Status.APPROVED if approve else Unit.Status.REJECTED
     with transaction.atomic():
-        moved = Unit.objects.filter(pk=unit.pk, status=Unit.Status.PENDING).update(
-            status=new_status, reviewed_at=timezone.now(), reject_reason="" if approve else reason[:255],
-            # A rejected unit reads and confirms the 承诺书 again with its corrected profile.
-            **({} if approve else {"pledge_confirmed_at": None}),
-        )
-        if not moved:
-            raise AlreadyProcessed()
-        event = UnitReviewEvent.objects.create(unit=unit, status=new_status, reason=reason[:255],
-                                               actor_label=actor.audit_label)
+        # A rejected unit reads and confirms the 承诺书 again with its corrected profile.
+        again: dict[str, Any] = {} if approve else {"pledge_confirmed_at": None}
+        transition(unit, from_status=Unit.Status.PENDING, to_status=new_status, reviewed_at=timezone.now(),
+                   reject_reason="" if approve else reason[:255], **again)
+        decision = TimelineEvent.Decision.APPROVE if approve else TimelineEvent.Decision.REJECT
+        event = UnitReviewEvent.log(unit=unit, actor=actor, action="approve" if approve else "reject",
+                                    status=new_status, decision=decision, comment=reason)
         record(action="unit.approve" if approve else "unit.reject", actor=actor, unit=unit, obj=unit,
                reason=reason)
         text = (f"您单位（{unit.name}）提交的单位信息已审核通过，现在可以在线办理参保。" if approve

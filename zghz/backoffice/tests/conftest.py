@@ -22,6 +22,6 @@ def pending_unit(personas: Any) -> Any:
 
     unit = personas.unit_b
     Unit.objects.filter(pk=unit.pk).update(status=Unit.Status.PENDING, submitted_at=timezone.now())
-    UnitReviewEvent.objects.create(unit=unit, status=Unit.Status.PENDING, actor_label="handler")
+    UnitReviewEvent.objects.create(unit=unit, status=Unit.Status.PENDING, action="submit", actor_label="handler")
     unit.refresh_from_db()
     return unit
