@@ -286,4 +286,5 @@ def test_it_dates_a_critical_illness_claim_from_the_members_upload(personas: Per
     c = claim(cov)
     Claim.objects.filter(pk=c.pk).update(declared_at=timezone.now() - timedelta(days=3))
     c = uploaded(c, personas)
+    assert c.declared_at is not None
     assert timezone.now() - c.declared_at < timedelta(minutes=1)
