@@ -1,4 +1,5 @@
-"""Plain multi-row INSERTs for the few places that write tens of thousands of rows in one request.
+"""Plain multi-row INSERTs for the few places that write tens of thousands of rows in one request, and
+the chunking their look-ups share.
 
 `QuerySet.bulk_create` builds a model instance per row and prepares every value through its field,
 and on SQLite it splits the batch into statements of 999 parameters: for a 50,000-person roster that
@@ -9,10 +10,10 @@ apply: a unique or exclusion violation raises IntegrityError exactly as bulk_cre
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
@@ -21,6 +22,16 @@ from .fields import EncryptedTextField
 
 # Rows per statement on PostgreSQL (65,535 parameters at most per statement).
 _PG_ROWS = 1000
+# Keys per `__in` look-up: small enough for PostgreSQL to use the indexes, not a scan.
+CHUNK = 1000
+
+T = TypeVar("T")
+
+
+def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """`items` in consecutive slices of at most `size`."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def db_value(field: Any, value: Any) -> Any:

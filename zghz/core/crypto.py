@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import os
 from functools import lru_cache
+from typing import NewType
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -97,6 +98,17 @@ def decrypt_str(token: str) -> str:
     except ValueError as e:
         raise DecryptError("ciphertext is not valid base64") from e
     return decrypt_bytes(blob).decode()
+
+
+# Ciphertext as encrypt_str makes it ("" for a blank value): what an EncryptedTextField stores. Bulk
+# writers copy sealed values from one encrypted column to another without decrypting them; the type
+# keeps a plain value from being written where ciphertext is expected, and the other way round.
+Sealed = NewType("Sealed", str)
+
+
+def seal(value: str) -> Sealed:
+    """`value` sealed for an encrypted column; blank stays blank (as EncryptedTextField stores it)."""
+    return Sealed(encrypt_str(value)) if value else Sealed("")
 
 
 def blind_index(value: str, *, purpose: str) -> str:
