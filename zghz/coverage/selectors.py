@@ -11,16 +11,17 @@ work order number, both then reaching coverage by its foreign-key indexes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
+from zghz.core.bulk import chunked
 from zghz.core.crypto import blind_index
 from zghz.core.idcard import mask_card, mask_id, mask_phone, normalise_id
 from zghz.plans.models import PlanYear
@@ -67,6 +68,53 @@ class RecordFilter:
         """What the audit log keeps about the query: the masked ID, never the hash."""
         out = {k: v for k, v in self.as_params().items() if v not in ("", None) and k != "id_hash"}
         return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# What enrolment and plans ask of coverage
+
+
+def latest_coverage_ends(*, plan_id: int, person_ids: Iterable[int], since: date) -> dict[int, date]:
+    """person id -> the latest end date of their coverage of this plan ending on or after `since`."""
+    latest: dict[int, date] = {}
+    for chunk in chunked(list(person_ids)):
+        rows = Coverage.objects.filter(plan_id=plan_id, person_id__in=chunk, end_date__gte=since).order_by().values_list(
+            "person_id", "end_date"
+        )
+        for person_id, end in rows:
+            if person_id not in latest or end > latest[person_id]:
+                latest[person_id] = end
+    return latest
+
+
+def latest_coverage_by_id_hash(*, plan_id: int, id_hashes: Iterable[str], since: date) -> dict[str, tuple[int, date]]:
+    """ID blind index -> (coverage id, end date) of the person's latest coverage of this plan ending on or
+    after `since`: the coverage a new enrolment would be checked against or continue. One query per
+    1,000 people."""
+    latest: dict[str, tuple[int, date]] = {}
+    for chunk in chunked(sorted({h for h in id_hashes if h})):
+        rows = Coverage.objects.filter(plan_id=plan_id, person__id_hash__in=chunk, end_date__gte=since).order_by().values_list(
+            "person__id_hash", "id", "end_date"
+        )
+        for id_hash, cov_id, end in rows:
+            if id_hash not in latest or end > latest[id_hash][1]:
+                latest[id_hash] = (cov_id, end)
+    return latest
+
+
+def plan_year_has_coverage(plan_year_id: int) -> bool:
+    return Coverage.objects.filter(plan_year_id=plan_year_id).exists()
+
+
+def coverage_counts_by_plan_year(plan_year_ids: Iterable[int]) -> dict[int, int]:
+    """plan year id -> how many coverages were made under it (plan years without any are left out)."""
+    rows = (Coverage.objects.filter(plan_year_id__in=list(plan_year_ids)).order_by().values("plan_year_id")
+            .annotate(n=Count("id")).values_list("plan_year_id", "n"))
+    return dict(rows)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 参保记录
 
 
 def default_year() -> int:

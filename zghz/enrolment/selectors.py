@@ -12,9 +12,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from zghz.accounts.models import User
+from zghz.core.bulk import chunked
 from zghz.core.idcard import mask_card, mask_id, mask_phone
-from zghz.coverage.models import Coverage
-from zghz.coverage.services import RENEWAL_EARLY_DAYS, RENEWAL_GRACE_DAYS, chunked
+from zghz.coverage.rules import RENEWAL_EARLY_DAYS, RENEWAL_GRACE_DAYS
+from zghz.coverage.selectors import latest_coverage_by_id_hash
 from zghz.plans.models import Plan
 from zghz.units.models import Unit
 from zghz.units.selectors import units_visible_to_staff
@@ -125,14 +126,8 @@ def db_eligibility(*, plan_id: int, id_hashes: Iterable[str], start: date,
     result = Eligibility()
     since = start - timedelta(days=1 + RENEWAL_GRACE_DAYS)
     insured_until = start + timedelta(days=RENEWAL_EARLY_DAYS)
-    latest: dict[str, tuple[int, date]] = {}
+    latest = latest_coverage_by_id_hash(plan_id=plan_id, id_hashes=hashes, since=since)
     for chunk in chunked(hashes):
-        rows = Coverage.objects.filter(plan_id=plan_id, person__id_hash__in=chunk, end_date__gte=since).order_by().values_list(
-            "person__id_hash", "id", "end_date"
-        )
-        for id_hash, cov_id, end in rows:
-            if id_hash not in latest or end > latest[id_hash][1]:
-                latest[id_hash] = (cov_id, end)
         lines = WorkOrderLine.objects.filter(plan_id=plan_id, is_open=True, eligible=True, id_hash__in=chunk)
         if exclude_work_order_id is not None:
             lines = lines.exclude(work_order_id=exclude_work_order_id)

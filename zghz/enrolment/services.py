@@ -21,7 +21,8 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,13 +30,15 @@ from django.utils.translation import gettext_lazy
 from zghz.accounts.models import User
 from zghz.audit.services import record
 from zghz.core.bulk import db_value, insert_rows
-from zghz.core.crypto import blind_index, encrypt_str
+from zghz.core.crypto import Sealed, blind_index, decrypt_str, encrypt_str
 from zghz.core.errors import AlreadyProcessed, DomainError
-from zghz.core.idcard import age_on, normalise_id
+from zghz.core.idcard import age_on, birth_date, normalise_id
 from zghz.core.numbers import reserve_numbers
 from zghz.core.workflow import TimelineEvent, lock, transition
-from zghz.coverage.services import coverage_create_for_work_order
+from zghz.coverage.services import coverage_create_many
 from zghz.files.services import check_spreadsheet, read_upload, store_upload
+from zghz.members.selectors import person_id_subquery
+from zghz.members.services import PersonRow, person_upsert_many
 from zghz.plans.models import Plan, PlanYear
 from zghz.plans.selectors import current_plan_year
 from zghz.sms.services import sms_queue
@@ -480,6 +483,29 @@ def work_order_pay(*, work_order: WorkOrder, actor: User, paid_amount: Decimal, 
         record(action="work_order.pay", actor=actor, unit=unit, obj=wo, number=wo.number, paid_amount=str(due))
 
 
+def _complete(wo: WorkOrder, approved_on: date) -> int:
+    """已完成: the people of the order's open 参保人员 lines become (or update) 参保人员 records with the
+    roster's name, phone and card, each gets a coverage, and the lines close pointing at their person.
+    Inside the caller's transaction; returns the number of coverages created."""
+    # The sealed values are copied as they are (same key, no associated data): only the ID (for the
+    # birth date) and the phone (for its blind index) are decrypted.
+    lines = (WorkOrderLine.objects.filter(work_order=wo, eligible=True, is_open=True).order_by("id")
+             .values_list("id_hash", "name", Cast("id_number", TextField()), Cast("bank_card", TextField()),
+                          "bank_name", Cast("phone", TextField())))
+    people = []
+    for id_hash, name, sealed_id, sealed_card, bank_name, sealed_phone in lines:
+        phone = decrypt_str(sealed_phone) if sealed_phone else ""
+        people.append(PersonRow(id_hash=id_hash, name=name, id_number=Sealed(sealed_id),
+                                birth_date=birth_date(decrypt_str(sealed_id)), phone=Sealed(sealed_phone),
+                                phone_hash=blind_index(phone, purpose="phone") if phone else "",
+                                bank_card=Sealed(sealed_card), bank_name=bank_name))
+    person_ids = person_upsert_many(rows=people)
+    created = coverage_create_many(person_ids=[person_ids[p.id_hash] for p in people], plan_year=wo.plan_year,
+                                   unit_id=wo.unit_id, work_order_id=wo.pk, approved_on=approved_on)
+    WorkOrderLine.objects.filter(work_order=wo).update(is_open=False, person_id=person_id_subquery(OuterRef("id_hash")))
+    return created
+
+
 def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bool, reason: str = "",
                               approved_on: date | None = None) -> int:
     """财务付款审核: 通过 → 已完成 and one coverage per person; 驳回 → 待付款 with the reason.
@@ -494,7 +520,7 @@ def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bo
         unit = wo.unit
         if approve:
             transition(wo, from_status=S.PAYMENT_REVIEW, to_status=S.COMPLETED, completed_at=timezone.now(), reject_reason="")
-            created = coverage_create_for_work_order(work_order=wo, approved_on=approved_on or timezone.localdate())
+            created = _complete(wo, approved_on or timezone.localdate())
             event = _event(wo, S.COMPLETED, "payment_approve", actor, decision=APPROVE)
             record(action="work_order.payment_approve", actor=actor, unit=unit, obj=wo, number=wo.number,
                    coverages=created)
