@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zghz.core.fields import EncryptedTextField
+from zghz.core.workflow import TimelineEvent
 
 
 def _money(label: Any, **kwargs: Any) -> models.DecimalField:
@@ -131,8 +132,11 @@ class Claim(models.Model):
         return self.number
 
 
-class ClaimEvent(models.Model):
-    """理赔进度: one node of a claim's history (who decided what, when, with which comment)."""
+class ClaimEvent(TimelineEvent):
+    """理赔进度: one node of a claim's history (who decided what, when, with which comment).
+
+    The shared timeline entry (`zghz.core.workflow.TimelineEvent`: actor and its label, at, action,
+    status, comment, detail) plus the review `node`; a claim's decisions are 同意 / 不同意 / 退回."""
 
     class Node(models.TextChoices):
         SYSTEM = "system", _("系统自动审核")
@@ -151,16 +155,18 @@ class ClaimEvent(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
     node = models.CharField(_("节点"), max_length=16, choices=Node.choices)
     decision = models.CharField(_("审核结果"), max_length=16, choices=Decision.choices, blank=True)
-    # null = 系统
-    actor = models.ForeignKey("accounts.User", verbose_name=_("处理人"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(_("处理时间"))
+    # The node says what happened; `action` is free for a finer code (e.g. "void" after a 撤销).
+    action = models.CharField(_("操作"), max_length=32, blank=True)
     comment = models.TextField(_("处理意见"), blank=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         ordering = ["at", "id"]
         verbose_name = _("理赔进度")
         indexes = [models.Index(fields=["claim", "at"], name="claimevent_claim_idx")]
+
+    @property
+    def is_rejection(self) -> bool:
+        return self.decision == self.Decision.DISAGREE
 
 
 class ClaimDocument(models.Model):
