@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-dev browser-deps lint check migrations-check bench clean
+.PHONY: run test install install-dev browser-deps lint check migrations-check bench clean stack stack-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,16 @@ test: install browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check zghz bench
+	$(BIN)/ruff check zghz bench deploy
 	$(BIN)/mypy zghz
+
+# The production stack on this machine (gunicorn, Celery worker and beat, S3-protocol server) against
+# the local PostgreSQL and Redis; `stack-smoke` runs the end-to-end smoke through it and stops it.
+stack: install
+	deploy/stack start
+
+stack-smoke: install
+	deploy/stack smoke
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -134,6 +134,10 @@ def _database(url: str) -> dict[str, object]:
             "PORT": str(parts.port or ""),
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
+            # The web processes set a statement timeout (deploy/gunicorn.conf.py) so that no request can
+            # hold a worker for minutes; workers running exports and imports keep none.
+            "OPTIONS": {"options": f"-c statement_timeout={timeout}"}
+            if (timeout := env_int("DB_STATEMENT_TIMEOUT_MS", 0)) else {},
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported (postgres or sqlite)")
 
@@ -242,6 +246,9 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Exports of at most this many rows are written in the request; larger ones on a Celery worker.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
 
 # SMS: "outbox" appends JSON lines to a local file; "http" posts to the SMS gateway.
 SMS_BACKEND = env_str("SMS_BACKEND", "outbox")

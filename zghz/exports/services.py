@@ -39,7 +39,7 @@ from .xlsx import write_xlsx
 logger = logging.getLogger(__name__)
 
 EXPORT_TTL = timedelta(days=7)
-INLINE_MAX_ROWS = 5000
+INLINE_MAX_ROWS = settings.EXPORT_INLINE_MAX_ROWS
 PROGRESS_EVERY = 5000
 # A job still running after this long lost its worker; cleanup marks it failed.
 STALE_AFTER = timedelta(hours=2)

@@ -51,7 +51,9 @@ class JsonFormatter(logging.Formatter):
         if request_id:
             entry["request_id"] = request_id
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key == "request":  # Django's request loggers pass the request: its repr has the query string
+                entry["path"] = scrub(getattr(value, "path", ""))
+            elif key not in _STANDARD and not key.startswith("_"):
                 entry[key] = _scrub_value(value)
         if record.exc_info:
             entry["exception"] = scrub(self.formatException(record.exc_info))

@@ -75,3 +75,12 @@ def test_it_scrubs_id_numbers_cards_and_phones_from_any_log_line(log_lines: io.S
 
 def test_it_leaves_ordinary_numbers_alone() -> None:
     assert scrub("工单 WO202612010001 共 50000 人，耗时 1234 ms") == "工单 WO202612010001 共 50000 人，耗时 1234 ms"
+
+
+def test_it_writes_only_the_path_of_a_request_django_logs(log_lines: io.StringIO) -> None:
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/records/?phone=13912345678")
+    logging.getLogger("django.request").error("Internal Server Error: %s", request.path, extra={"request": request})
+    (entry,) = _entries(log_lines)
+    assert entry["path"] == "/records/" and "13912345678" not in log_lines.getvalue()
