@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-dev browser-deps lint check migrations-check bench clean stack stack-smoke
+.PHONY: run test install install-dev browser-deps lint check migrations-check bench clean stack stack-smoke backup-drill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ stack: install
 
 stack-smoke: install
 	deploy/stack smoke
+
+# The smoke, then back up (deploy/backup), wipe, restore (deploy/restore) and verify (deploy/drill.py).
+backup-drill: install
+	deploy/stack drill
 
 bench: install
 	$(BIN)/python bench/run_all.py
