@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
+from zghz.coverage.selectors import coverage_counts_by_plan_year
 from zghz.plans.models import PlanYear
 from zghz.plans.rules import BenefitRules, RuleField, format_icd_codes, rule_fields, rules_flat
 from zghz.plans.selectors import latest_plan_year, plan_for_staff, plan_year_for_staff, plans_with_years
@@ -169,8 +170,13 @@ def _user(request: HttpRequest) -> User:
 @require_GET
 def plans(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    plans = plans_with_years(user)
+    counts = coverage_counts_by_plan_year(py.pk for plan in plans for py in plan.years.all())
+    for plan in plans:
+        for py in plan.years.all():
+            py.coverage_count = counts.get(py.pk, 0)  # type: ignore[attr-defined]
     return render(request, "backoffice/plans/list.html", {
-        "nav": "plans", "plans": plans_with_years(user), "can_manage": user.has_perm(MANAGE),
+        "nav": "plans", "plans": plans, "can_manage": user.has_perm(MANAGE),
     })
 
 

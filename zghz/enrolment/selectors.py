@@ -140,6 +140,12 @@ def db_eligibility(*, plan_id: int, id_hashes: Iterable[str], start: date,
     return result
 
 
+def plan_year_priced(plan_year_id: int) -> bool:
+    """True once a work order of this plan year went past 暂存: its 应付款 was computed from the year's
+    premium, so the year's terms must not change under it."""
+    return WorkOrder.objects.filter(plan_year_id=plan_year_id).exclude(status=WorkOrder.Status.DRAFT).exists()
+
+
 def plans_open_for_enrolment(year: int | None = None) -> QuerySet[Plan]:
     """参保项目 a unit can choose under 新建: active plans with a current plan year for this year."""
     year = year or timezone.localdate().year

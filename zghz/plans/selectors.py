@@ -1,6 +1,6 @@
 """Reads for plans and plan years, and their checked getters (unknown or hidden ids answer 404)."""
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from zghz.accounts.models import User
@@ -21,11 +21,11 @@ def _is_backoffice(user: User) -> bool:
 
 
 def plans_with_years(user: User) -> list[Plan]:
-    """Every plan with all its plan-year versions (newest year first, current version first) and, per
-    version, how many coverages were made under it. Three queries whatever the number of rows."""
+    """Every plan with all its plan-year versions (newest year first, current version first). Two
+    queries whatever the number of rows."""
     if not _is_backoffice(user):
         return []
-    years = PlanYear.objects.annotate(coverage_count=Count("coverages")).order_by("-year", "-version")
+    years = PlanYear.objects.order_by("-year", "-version")
     return list(Plan.objects.order_by("id").prefetch_related(Prefetch("years", queryset=years)))
 
 

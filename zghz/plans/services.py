@@ -4,7 +4,8 @@ A plan year is the contract people enrolled under. Once it is in use (coverage e
 has gone past 暂存 and was priced with it) its row is frozen: an edit becomes a new version (a new row,
 version + 1, `is_current` moves to it) and only after the admin has confirmed that. Coverages and work
 orders keep pointing at the row they were made under, so their premium, term and benefit rules never
-change behind their back; new enrolments pick up the current version.
+change behind their back; new enrolments pick up the current version. Coverage and enrolment tell
+whether a year is in use through plans/usage.py: plans imports neither.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from zghz.audit.services import record
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import to_halfwidth
 
+from . import usage
 from .models import Plan, PlanYear
 from .rules import (
     CENT,
@@ -167,12 +169,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def plan_year_in_use(plan_year: PlanYear) -> bool:
-    """True once people are covered under this row or a work order was priced with it."""
-    from zghz.coverage.models import Coverage
-    from zghz.enrolment.models import WorkOrder
-
-    return (Coverage.objects.filter(plan_year=plan_year).exists()
-            or WorkOrder.objects.filter(plan_year=plan_year).exclude(status=WorkOrder.Status.DRAFT).exists())
+    """True once people are covered under this row or a work order was priced with it (the apps that
+    point at plan years answer through plans/usage.py)."""
+    return usage.plan_year_in_use(plan_year.pk)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ def _form(plan_year: PlanYear | None = None, **changes: str) -> dict[str, str]:
 def test_it_lists_plans_with_every_version(client: Client, personas: Any, django_assert_max_num_queries: Any) -> None:
     plan_year = make_plan_year(2026)
     make_coverage(personas.unit_a, plan_year)
+    make_coverage(personas.unit_a, plan_year)
     make_plan_year(2025)
     login_staff(client, personas.clerk)
     with django_assert_max_num_queries(12):
@@ -33,6 +34,8 @@ def test_it_lists_plans_with_every_version(client: Client, personas: Any, django
     html = response.content.decode()
     assert response.status_code == 200
     assert "三合一" in html and "2026年" in html and "2025年" in html and "当前版本" in html
+    # 参保人数 per version: 2 under 2026, none under 2025.
+    assert [row.rsplit("<td>", 2)[1].split("</td>")[0] for row in html.split("<tr>")[2:4]] == ["2", "0"]
     assert "/staff/plans/new/" not in html and "/edit/" not in html and "/years/new/" not in html  # read-only
     for _ in range(5):
         Plan.objects.create(code=f"X{Plan.objects.count()}", name="另一项目")
