@@ -1,3 +1,8 @@
+"""manage.py create_staff: the back office's accounts from the command line (the first 管理员 included).
+
+It lives with the back office, not in accounts: it looks a 区局 up by name in units, and units imports
+accounts, so accounts importing units would close a cycle."""
+
 import sys
 from typing import Any
 
