@@ -18,7 +18,6 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
 from zghz.core.bulk import chunked
@@ -190,17 +189,14 @@ def with_details(ids: list[int], *, with_unit: bool = False) -> list[Coverage]:
     return [found[i] for i in ids if i in found]
 
 
-# Columns of the 参保记录 export, in the page's order; the back office adds the unit and district.
-EXPORT_HEADERS = [gettext_lazy("工单编号"), gettext_lazy("姓名"), gettext_lazy("居民身份证号"), gettext_lazy("参保项目"), gettext_lazy("保障开始日期"), gettext_lazy("保障结束日期"), gettext_lazy("参保金额"),
-                  gettext_lazy("社保卡银行卡号"), gettext_lazy("手机号")]
-EXPORT_HEADERS_STAFF = [*EXPORT_HEADERS, gettext_lazy("参保单位"), gettext_lazy("所属区局")]
+# The columns of the 参保记录 export (exports/kinds.py names them), in the page's order.
 _EXPORT_FIELDS = ("work_order__number", "person__name", "person__id_number", "plan__name", "start_date",
                   "end_date", "premium", "person__bank_card", "person__phone")
 
 
 def export_rows(qs: QuerySet[Coverage], *, with_unit: bool = False,
                 chunk_size: int = 5000) -> Iterator[tuple[Any, ...]]:
-    """Every row of `qs` as tuples in EXPORT_HEADERS order, streamed from the database in chunks.
+    """Every row of `qs` as tuples in the export's column order, streamed from the database in chunks.
 
     Only the listed columns are fetched and only the three personal columns are decrypted (by their
     field's converter); no model instances are built. On PostgreSQL `.iterator()` uses a server-side

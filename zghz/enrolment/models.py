@@ -51,10 +51,6 @@ class WorkOrder(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @property
-    def is_draft(self) -> bool:
-        return self.status == self.Status.DRAFT
-
 
 class WorkOrderLine(models.Model):
     """One person on a work order: 参保人员 (eligible) or 不可参保人员 with reason codes.

@@ -1,15 +1,11 @@
 """Reads for plans and plan years, and their checked getters (unknown or hidden ids answer 404)."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import Http404
 
 from zghz.accounts.models import User
 
 from .models import Plan, PlanYear
-
-
-def active_plans() -> QuerySet[Plan]:
-    return Plan.objects.filter(is_active=True)
 
 
 def current_plan_year(plan: Plan, year: int) -> PlanYear | None:

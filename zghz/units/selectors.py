@@ -68,10 +68,6 @@ def unit_handler_id_reveal(user: User, unit: Unit) -> str:
     return unit.handler_id_number
 
 
-def active_districts() -> QuerySet[District]:
-    return District.objects.filter(is_active=True)
-
-
 def district_list() -> QuerySet[District]:
     """Every district, disabled ones too, with how many units name it."""
     return District.objects.annotate(unit_count=Count("unit"))
