@@ -22,4 +22,5 @@ urlpatterns = [
     path("districts/<int:district_id>/toggle/", district_views.district_toggle_view, name="district_toggle"),
     path("", include("zghz.backoffice.enrolment_urls")),
     path("", include("zghz.backoffice.coverage_urls")),
+    path("", include("zghz.backoffice.payout_urls")),
 ]

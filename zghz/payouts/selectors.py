@@ -18,6 +18,12 @@ from zghz.units.models import District
 from .models import PayoutBatch, PayoutLine
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def _money(value: Decimal | None) -> Decimal:
+    """An aggregate's sum with 2 decimals (SQLite's SUM drops trailing zeros)."""
+    return (value or ZERO).quantize(CENT)
 
 
 def can_run_payout(user: Any) -> bool:
@@ -69,7 +75,7 @@ def payable_preview(*, month: date | None = None, kind: str = "", district: Dist
     agg = payable_claims(month=month, kind=kind, district=district, with_account=True).aggregate(
         n=Count("id"), total=Sum("approved_amount"))
     missing = payable_claims(month=month, kind=kind, district=district, with_account=False).count()
-    return Preview(agg["n"] or 0, agg["total"] or ZERO, missing)
+    return Preview(agg["n"] or 0, _money(agg["total"]), missing)
 
 
 def batches_for_staff(user: User) -> QuerySet[PayoutBatch]:
@@ -124,8 +130,8 @@ def reconcile(batch: PayoutBatch) -> Reconciliation:
         ok=Count("id", filter=Q(status=PayoutLine.Status.SUCCESS)), ok_amount=_sum(PayoutLine.Status.SUCCESS),
         bad=Count("id", filter=Q(status=PayoutLine.Status.FAILED)), bad_amount=_sum(PayoutLine.Status.FAILED),
         todo=Count("id", filter=Q(status=PayoutLine.Status.PENDING)), todo_amount=_sum(PayoutLine.Status.PENDING))
-    r = Reconciliation(agg["n"], agg["total"] or ZERO, agg["ok"], agg["ok_amount"] or ZERO, agg["bad"],
-                       agg["bad_amount"] or ZERO, agg["todo"], agg["todo_amount"] or ZERO, agrees=False)
+    r = Reconciliation(agg["n"], _money(agg["total"]), agg["ok"], _money(agg["ok_amount"]), agg["bad"],
+                       _money(agg["bad_amount"]), agg["todo"], _money(agg["todo_amount"]), agrees=False)
     agrees = (r.lines == batch.line_count == r.success + r.failed + r.pending
               and r.amount == batch.total_amount == r.success_amount + r.failed_amount + r.pending_amount
               and (r.success, r.success_amount, r.failed, r.failed_amount)

@@ -32,6 +32,7 @@ from zghz.claims.models import Claim, ClaimEvent, Recovery
 from zghz.core.bulk import db_value, insert_rows
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.numbers import reserve_numbers
+from zghz.core.workflow import lock, transition
 from zghz.files.services import check_spreadsheet, read_upload
 from zghz.sms.services import sms_queue
 from zghz.units.models import District
@@ -58,13 +59,17 @@ def _require_checker(actor: User, batch: PayoutBatch) -> None:
         raise DomainError(MAKER_CHECKER, code="maker_checker", status=403)
 
 
-def _lock_batch(batch: PayoutBatch, *statuses: str) -> PayoutBatch:
-    locked = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
-    if locked.status not in statuses:
-        if locked.status == B.CREATED:
-            raise DomainError(_("请先导出银行文件，再导入回盘或标记明细"), code="not_exported")
+def _require_exported(batch: PayoutBatch) -> None:
+    if batch.status == B.CREATED:
+        raise DomainError(_("请先导出银行文件，再导入回盘或标记明细"), code="not_exported")
+    if batch.status == B.CLOSED:
         raise AlreadyProcessed(_("本批次已全部回盘，无需再处理"))
-    return locked
+
+
+def _lock_batch(batch: PayoutBatch) -> PayoutBatch:
+    """Re-read the batch under its row lock: results for one batch are applied one request at a time."""
+    _require_exported(PayoutBatch.objects.get(pk=batch.pk))
+    return lock(PayoutBatch, batch.pk, from_status=B.EXPORTED, message=_("本批次已全部回盘，无需再处理"))
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -260,7 +265,7 @@ def payout_line_mark(*, actor: User, line: PayoutLine, success: bool, code: str 
     if code and code not in PayoutLine.FailureCode.values:
         raise DomainError(_("失败类型不正确"), field="code")
     with transaction.atomic():
-        batch = _lock_batch(line.batch, B.EXPORTED)
+        batch = _lock_batch(line.batch)
         _require_checker(actor, batch)
         if not PayoutLine.objects.filter(pk=line.pk, batch=batch, status=L.PENDING).exists():
             raise AlreadyProcessed(_("该明细已标记，请刷新页面查看最新状态"))
@@ -283,7 +288,7 @@ def payout_lines_mark(*, actor: User, batch: PayoutBatch, line_ids: Iterable[int
     if code and code not in PayoutLine.FailureCode.values:
         raise DomainError(_("失败类型不正确"), field="code")
     with transaction.atomic():
-        locked = _lock_batch(batch, B.EXPORTED)
+        locked = _lock_batch(batch)
         _require_checker(actor, locked)
         pending = set(PayoutLine.objects.filter(batch=locked, pk__in=ids, status=L.PENDING).values_list("pk", flat=True))
         if pending != set(ids):
@@ -323,10 +328,7 @@ def payout_return_import(*, actor: User, batch: PayoutBatch, upload: UploadedFil
     PayoutReturn lists the differences and bad rows (kept, audited)."""
     _require_finance(actor)
     _require_checker(actor, batch)
-    if batch.status == B.CREATED:
-        raise DomainError(_("请先导出银行文件，再导入回盘或标记明细"), code="not_exported")
-    if batch.status == B.CLOSED:
-        raise AlreadyProcessed(_("本批次已全部回盘，无需再处理"))
+    _require_exported(batch)
     data, parsed = _read(upload)
     name = (upload.name or "")[:255]
     sha = hashlib.sha256(data).hexdigest()
@@ -346,7 +348,7 @@ def payout_return_import(*, actor: User, batch: PayoutBatch, upload: UploadedFil
     results = [Result(by_summary[r.summary].line_id, r.result == returns.SUCCESS, r.code, r.reason)
                for r in parsed.rows if by_summary[r.summary].status == L.PENDING]
     with transaction.atomic():
-        locked = _lock_batch(batch, B.EXPORTED)
+        locked = _lock_batch(batch)
         applied = PayoutReturn.objects.create(batch=locked, uploaded_by=actor, file_name=name, sha256=sha,
                                               outcome=PayoutReturn.Outcome.APPLIED, rows=len(parsed.rows))
         ok, bad = _apply(actor=actor, batch=locked, results=results, via=PayoutLine.Via.RETURN_FILE,
@@ -369,12 +371,9 @@ def recovery_resolve(*, actor: User, recovery: Recovery, note: str) -> None:
     if not note:
         raise DomainError(_("请填写追回说明（如退款凭证号、日期）"), field="note")
     with transaction.atomic():
-        now = timezone.now()
-        if not Recovery.objects.filter(pk=recovery.pk, status=Recovery.Status.OPEN).update(
-                status=Recovery.Status.RECOVERED, resolved_by=actor, resolved_at=now, note=note):
-            raise AlreadyProcessed()
-        recovery.status, recovery.resolved_by, recovery.resolved_at, recovery.note = (
-            Recovery.Status.RECOVERED, actor, now, note)
+        transition(recovery, from_status=Recovery.Status.OPEN, to_status=Recovery.Status.RECOVERED,
+                   message=_("该待追回已处理，请刷新页面查看最新状态"), resolved_by=actor, resolved_at=timezone.now(),
+                   note=note)
         claim = recovery.claim
         record(action="recovery.resolve", actor=actor, unit=claim.unit, obj=recovery, claim=claim.number,
                amount=str(recovery.amount), note=note)

@@ -20,7 +20,45 @@ def build_objects(personas: Personas) -> dict[str, Any]:
                                           unit_id=personas.unit_a.pk, status=ExportJob.Status.DONE,
                                           expires_at=timezone.now() + timedelta(days=7))
     return {"unit": personas.unit_a, "plan": plan, "plan_year": year, "work_order": order,
-            "export_job": export_job}
+            "export_job": export_job, **payout_objects(personas, plan, year, order)}
+
+
+def payout_objects(personas: Personas, plan: Plan, year: PlanYear, order: WorkOrder) -> dict[str, Any]:
+    """A 支付批次 made by 财务 over a claim of unit A, and a 待追回 of that claim."""
+    from decimal import Decimal
+
+    from zghz.claims.models import Claim, Recovery, SettlementRecord
+    from zghz.core.crypto import blind_index
+    from zghz.coverage.models import Coverage
+    from zghz.members.models import Person
+    from zghz.payouts.models import PayoutBatch, PayoutLine
+
+    today = timezone.localdate()
+    id_number = "320202198001011234"
+    person = Person.objects.create(name="赵支付", id_number=id_number, id_hash=blind_index(id_number, purpose="id"),
+                                   birth_date=today.replace(year=1980), bank_card="6228480402564890026",
+                                   bank_name="无锡农村商业银行")
+    coverage = Coverage.objects.create(person=person, plan=plan, plan_year=year, unit=personas.unit_a,
+                                       work_order=order, start_date=today - timedelta(days=200),
+                                       end_date=today + timedelta(days=100), waiting_until=today - timedelta(days=110))
+    claim = Claim.objects.create(number="LP20260101000901", kind=Claim.Kind.HOSPITAL, person=person, coverage=coverage,
+                                 unit=personas.unit_a, plan_year=year, status=Claim.Status.PAID,
+                                 payment_state=Claim.PaymentState.RECOVERY, computed_amount=Decimal("800.00"),
+                                 approved_amount=Decimal("800.00"), paid_amount=Decimal("800.00"),
+                                 diagnosed_on=today - timedelta(days=30), declared_at=timezone.now())
+    batch = PayoutBatch.objects.create(number="ZF20260101000001", status=PayoutBatch.Status.CLOSED, line_count=1,
+                                       total_amount=Decimal("800.00"), success_count=1,
+                                       success_amount=Decimal("800.00"), created_by=personas.finance)
+    PayoutLine.objects.create(batch=batch, seq=1, claim=claim, account_name=person.name, bank_card=person.bank_card,
+                              bank_name=person.bank_name, amount=Decimal("800.00"), summary=claim.number,
+                              status=PayoutLine.Status.SUCCESS)
+    reversal = SettlementRecord.objects.create(
+        serial="JSWALK0001", id_hash=person.id_hash, id_number=id_number, name=person.name, admitted_on=today,
+        discharged_on=today, total_cost=Decimal("-1000.00"), fund_paid=Decimal("0"), self_pay=Decimal("-1000.00"),
+        self_expense=Decimal("0"), settled_on=today, settlement_type="reversal", person=person, coverage=coverage,
+        outcome="reversed", source="file")
+    recovery = Recovery.objects.create(claim=claim, settlement=reversal, amount=Decimal("800.00"))
+    return {"payout_batch": batch, "recovery": recovery}
 
 
 # parameter name -> value taken from unit A's objects
@@ -33,4 +71,6 @@ SAMPLES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "plan_year_id": lambda o: o["plan_year"].pk,
     "job_id": lambda o: o["export_job"].pk,
     "district_id": lambda o: o["unit"].district_id,
+    "batch_number": lambda o: o["payout_batch"].number,
+    "recovery_id": lambda o: o["recovery"].pk,
 }
