@@ -229,13 +229,18 @@ def _apply(*, actor: User, batch: PayoutBatch, results: list[Result], via: str,
                        .values_list("number", flat=True)[:10])
         raise DomainError(_("理赔 {numbers} 的状态已变化（不再是支付中），本次未做任何标记，请核实后处理").format(
             numbers="、".join(changed)), code="claim_changed", status=409)
-    events = [ClaimEvent(claim_id=cid, node=ClaimEvent.Node.PAYMENT, actor=actor, at=now,
-                         comment=_("已支付（支付批次 {number}）").format(number=batch.number)) for cid in ok_claims]
+    label = actor.audit_label[:64]
+    amounts = dict(PayoutLine.objects.filter(pk__in=ok_ids + failed_ids).values_list("claim_id", "amount"))
     reasons = dict(PayoutLine.objects.filter(pk__in=failed_ids).values_list("claim_id", "failure_reason")) if failed_ids else {}
-    events += [ClaimEvent(claim_id=cid, node=ClaimEvent.Node.PAYMENT, actor=actor, at=now,
-                          comment=_("支付失败（支付批次 {number}）：{reason}").format(number=batch.number,
-                                                                          reason=reasons.get(cid, "")))
-               for cid in failed_claims]
+    events = [ClaimEvent(claim_id=cid, node=ClaimEvent.Node.PAYMENT, actor=actor, actor_label=label, at=now,
+                         action="paid", status=Claim.Status.PAID,
+                         comment=_("已支付（支付批次 {number}）").format(number=batch.number),
+                         detail={"batch": batch.number, "amount": str(amounts.get(cid, ""))}) for cid in ok_claims]
+    events += [ClaimEvent(claim_id=cid, node=ClaimEvent.Node.PAYMENT, actor=actor, actor_label=label, at=now,
+                          action="payment_failed",
+                          comment=_("支付失败（支付批次 {number}）：{reason}").format(
+                              number=batch.number, reason=reasons.get(cid, ""))[:255],
+                          detail={"batch": batch.number, "amount": str(amounts.get(cid, ""))}) for cid in failed_claims]
     ClaimEvent.objects.bulk_create(events, batch_size=CHUNK)
     ok_amount = sum(PayoutLine.objects.filter(pk__in=ok_ids).values_list("amount", flat=True), Decimal("0.00")) \
         if ok_ids else Decimal("0.00")

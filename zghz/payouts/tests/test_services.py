@@ -151,7 +151,8 @@ def test_a_success_pays_the_claim_once_with_its_sms_and_node(personas: Personas,
     sms = SmsMessage.objects.get(purpose="claim")
     assert claim.number in sms.text and "2500.50元" in sms.text and sms.phone == claim.person.phone
     event = ClaimEvent.objects.get(claim=claim, node="payment")
-    assert event.actor == finance2 and batch.number in event.comment
+    assert event.actor == finance2 and event.actor_label == "finance2" and batch.number in event.comment
+    assert (event.action, event.status, event.detail["amount"]) == ("paid", "paid", "2500.50")
     with pytest.raises(AlreadyProcessed):
         payout_line_mark(actor=finance2, line=line, success=True)
     with pytest.raises(AlreadyProcessed):
