@@ -1,8 +1,9 @@
 """Reading and validating a 参保花名册 (enrolment roster): xlsx, xls or csv in, typed rows with reasons out.
 
-Pure Python (no Django, no database) so the upload view, the API and `check_roster` share it and it can
-be tested and benchmarked alone. Eligibility that needs the database (already_insured,
-pending_elsewhere) is added by the caller after `validate_rows`.
+The roster's own columns and rules live here; the file machinery (formats, encodings, sheets, header
+search, blank rows, Excel numbers) is `zghz.files.sheets`. No database, so the upload view, the API and
+`check_roster` share it and it can be tested and benchmarked alone. Eligibility that needs the database
+(already_insured, pending_elsewhere) is added by the caller after `validate_rows`.
 
 Speed matters: a 50,000-row roster is read and validated in well under a second, so the per-row loop
 avoids regexes where a str method does, binds lookups to locals and does no per-cell allocation that
@@ -11,21 +12,17 @@ can be skipped.
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import gc
-import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zghz.core.idcard import HALFWIDTH_TABLE, check_id_number, luhn_ok, normalise_id
+from zghz.files.sheets import Messages, Row, SheetError, cell_text, looks_like_excel_number, read_table
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise as StrPromise
@@ -47,7 +44,6 @@ __all__ = [
 ]
 
 MAX_ROWS = 50_000
-HEADER_SEARCH_ROWS = 20  # users delete or add title rows, but the header is always near the top
 
 # SPEC §4 不可参保原因: fixed codes (API, check_roster) and the texts units see. Keep in this order.
 REASONS: dict[str, StrPromise] = {
@@ -88,19 +84,16 @@ COLUMN_LABELS: dict[str, str] = {
 }
 REQUIRED_COLUMNS = ("name", "id_number", "card", "bank", "phone")
 
-_UNREADABLE = gettext_lazy("文件无法读取，请确认是未加密的 xlsx、xls 或 csv 文件")
-_NO_DATA = gettext_lazy("花名册中没有人员数据")
+MESSAGES = Messages(
+    no_data=gettext_lazy("花名册中没有人员数据"),
+    no_header=gettext_lazy("未找到表头：缺少{names}列，请使用模板下载的花名册"),
+    too_many_rows=gettext_lazy("花名册最多 {max_rows} 行，当前 {count} 行，请拆分后分批上传"),
+)
+_NO_DATA = MESSAGES.no_data
 
-
-class RosterError(ValueError):
-    """The file as a whole cannot be used. `message` is the Chinese text for the user, `code` is for the API
-    (unreadable, no_header, no_data, too_many_rows)."""
-
-    def __init__(self, message: str | StrPromise, *, code: str) -> None:
-        message = str(message)
-        super().__init__(message)
-        self.message = message
-        self.code = code
+# The file as a whole cannot be used: `message` for the user, `code` (unreadable, no_header, no_data,
+# too_many_rows) for the API. The roster's file errors are the spreadsheet reader's.
+RosterError = SheetError
 
 
 @dataclass(slots=True)
@@ -211,49 +204,13 @@ def normalise_phone(s: str) -> str:
     return s
 
 
-def _looks_like_excel_number(s: str) -> bool:
-    """'3.20202E+17': the text Excel writes to CSV (or shows) for a long number stored as a number."""
-    if "E+" not in s and "e+" not in s:
-        return False
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
-
-
-def _number_text(v: float) -> str:
-    """Digits of a numeric cell as Excel would show them when formatted as text ('13812345678', not '1.38e10')."""
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
-    return str(v)
-
-
-def _cell_text(v: object) -> str:
-    """Any non-str cell value as text: numbers without a trailing .0, dates ISO, booleans as written."""
-    if v is None:
-        return ""
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return _number_text(v)
-    return str(v)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Header detection.
 
 
-def _header_key(v: object) -> str:
-    if not isinstance(v, str):
-        return ""
-    # "居民身份证号 (证件号码)", "＊姓名", "手机号（必填）": width-fold, drop spaces and required-markers.
-    s = v.translate(_TEXT_TABLE)
-    return "".join(s.split()).replace("*", "")
-
-
-def _header_field(v: object) -> str | None:
-    h = _header_key(v)
-    if not h:
-        return None
+def _header_field(h: str) -> str | None:
+    """The roster column a header cell (as `header_key` gives it) names; prefixes allow the notes users add
+    ("居民身份证号(证件号码)", "手机号码")."""
     if h == "姓名" or h in ("参保人姓名", "职工姓名", "会员姓名"):
         return "name"
     if h.startswith(("居民身份证号", "身份证号", "公民身份号码")):
@@ -271,158 +228,16 @@ def _header_field(v: object) -> str | None:
     return None
 
 
-def _header_columns(row: list[object]) -> dict[str, int]:
-    cols: dict[str, int] = {}
-    for i, v in enumerate(row):
-        f = _header_field(v)
-        if f is not None and f not in cols:  # the first of duplicated columns wins
-            cols[f] = i
-    return cols
-
-
-def _find_header(grid: list[list[object]]) -> tuple[int, dict[str, int]]:
-    """(0-based row index, columns) of the first row in the first 20 with 姓名 and an ID column.
-
-    Raises RosterError naming the missing columns; the best-matching row decides which ones, so a
-    header with a misspelt 开户行 gets "缺少“开户行”列" rather than a vague message."""
-    best: tuple[int, dict[str, int]] | None = None
-    for idx, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        cols = _header_columns(row)
-        if "name" in cols and "id_number" in cols:
-            if all(f in cols for f in REQUIRED_COLUMNS):
-                return idx, cols
-            best = (idx, cols)  # the 姓名 + ID row is the header; report what else it lacks
-            break
-        if cols and (best is None or _required_count(cols) > _required_count(best[1])):
-            best = (idx, cols)
-    missing = [f for f in REQUIRED_COLUMNS if best is None or f not in best[1]]
-    names = "、".join(f"“{COLUMN_LABELS[f]}”" for f in missing)
-    raise RosterError(_("未找到表头：缺少{names}列，请使用模板下载的花名册").format(names=names), code="no_header")
-
-
-def _required_count(cols: dict[str, int]) -> int:
-    return sum(f in cols for f in REQUIRED_COLUMNS)
-
-
-def _is_blank_row(row: list[object]) -> bool:
-    return all(v == "" or v is None or (isinstance(v, str) and not v.strip()) for v in row)
-
-
-# ---------------------------------------------------------------------------------------------------
-# File reading.
-
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # xls, and also password-protected xlsx
-
-
-def _read_source(source: str | os.PathLike[str] | bytes | BinaryIO) -> bytes:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as fh:
-            return fh.read()
-    if hasattr(source, "seek"):
-        source.seek(0)
-    return source.read()
-
-
-def _sniff(data: bytes, filename: str) -> str:
-    """xlsx / xls by content (users rename files), csv by extension, else unreadable."""
-    if data.startswith(_ZIP_MAGIC):
-        return "xlsx"
-    if data.startswith(_OLE_MAGIC):
-        return "xls"
-    ext = os.path.splitext(filename)[1].lower()
-    if ext in (".csv", ".txt"):
-        return "csv"
-    raise RosterError(_UNREADABLE, code="unreadable")
-
-
-def _decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, UTF-16 when Excel's "Unicode text" BOM says so, else GB18030
-    (a superset of GBK/GB2312, what Excel and WPS write on Chinese Windows)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif b"\x00" in data[:4096]:
-        raise RosterError(_UNREADABLE, code="unreadable")  # binary, not text
-    else:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "gb18030"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        raise RosterError(_UNREADABLE, code="unreadable") from None
-    if "\x00" in text:
-        raise RosterError(_UNREADABLE, code="unreadable")
-    return text
-
-
-def _csv_grid(data: bytes) -> list[list[object]]:
-    text = _decode_csv(data)
-    sample = text[:8192]
-    # Tab-separated "csv" is what Excel's Unicode-text export and many copy-pastes produce.
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))  # type: ignore[arg-type]
-    except csv.Error:
-        raise RosterError(_UNREADABLE, code="unreadable") from None
-
-
-@contextlib.contextmanager
-def _parser_guard() -> Iterator[None]:
-    """Any failure of the spreadsheet parser on an uploaded file means "cannot read this file": calamine's
-    own errors, but also whatever a malformed file provokes. pyo3 turns a Rust panic into
-    PanicException, a BaseException, so that is caught too; KeyboardInterrupt and SystemExit are not."""
-    try:
-        yield
-    except RosterError:
-        raise
-    except BaseException as exc:
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
-            raise
-        raise RosterError(_UNREADABLE, code="unreadable") from exc
-
-
-def _workbook_sheets(data: bytes) -> Iterator[tuple[str, Any]]:
-    """Yield (sheet name, calamine sheet) for every worksheet, visible ones first."""
-    import python_calamine as pc  # imported here: the csv path and callers of REASONS need no Rust wheel
-
-    with _parser_guard():
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        metas = wb.sheets_metadata
-    order = sorted(
-        (m for m in metas if m.typ == pc.SheetTypeEnum.WorkSheet),
-        key=lambda m: m.visible != pc.SheetVisibleEnum.Visible,
-    )
-    for meta in order:
-        with _parser_guard():
-            sheet = wb.get_sheet_by_name(meta.name)
-        yield meta.name, sheet
-
-
-def _sheet_rows(sheet: Any, nrows: int | None = None) -> list[list[object]]:
-    with _parser_guard():
-        # skip_empty_area=False keeps row 1 at index 0, so Excel row numbers are index + 1.
-        rows: list[list[object]] = sheet.to_python(skip_empty_area=False, nrows=nrows)
-    return rows
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while 50,000 rows of lists and objects are created: it would
-    otherwise run hundreds of times over objects that are all still alive (a third of the read time).
-    Nothing created here forms a cycle, so no garbage is left for it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def _not_a_person(row: Row) -> bool:
+    """The template's 说明 row when a user moved it under the header, and repeated header rows."""
+    first = row.cells[0]
+    if first.__class__ is str and "说明" in first and first.strip() == "说明":  # type: ignore[operator,attr-defined]
+        return True
+    name = row["name"]
+    if name.__class__ is not str or ("必" not in name and "姓" not in name):  # type: ignore[operator]
+        return False  # the fast answer for almost every row
+    name = normalise_text(name)  # type: ignore[arg-type]
+    return name.startswith("必填") or name == "姓名"
 
 
 def read_rows(
@@ -437,53 +252,18 @@ def read_rows(
     (xlsx and xls are recognised by content). Raises RosterError when the file cannot be read, has no
     header, has no person rows or has more than `max_rows` of them.
     """
-    data = _read_source(source)
-    if not data:
-        raise RosterError(_NO_DATA, code="no_data")
-    kind = _sniff(data, filename or (str(source) if isinstance(source, (str, os.PathLike)) else ""))
-    if kind == "csv":
-        grid = _csv_grid(data)
-        if all(_is_blank_row(r) for r in grid):
-            raise RosterError(_NO_DATA, code="no_data")
-        header_idx, cols = _find_header(grid)
-        sheet_name = ""
-    else:
-        # The header decides which sheet is the roster: a workbook may carry a cover or notes sheet.
-        first_error: RosterError | None = None
-        found = None
-        any_content = False
-        for name, sheet in _workbook_sheets(data):
-            any_content = any_content or sheet.start is not None
-            head = _sheet_rows(sheet, HEADER_SEARCH_ROWS)
-            try:
-                header_idx, cols = _find_header(head)
-            except RosterError as exc:
-                first_error = first_error or exc
-                continue
-            found = (name, sheet, header_idx, cols)
-            break
-        if found is None:
-            if not any_content or first_error is None:
-                raise RosterError(_NO_DATA, code="no_data")
-            raise first_error
-        sheet_name, sheet, header_idx, cols = found
-        with _gc_paused():
-            grid = _sheet_rows(sheet)
-    with _gc_paused():
-        rows = _build_rows(grid, header_idx, cols, max_rows)
-    return RosterSheet(
-        rows=rows, header_row=header_idx + 1, columns=cols, sheet_name=sheet_name, file_format=kind
-    )
+    table = read_table(source, filename, expected_headers=_header_field, required_headers=REQUIRED_COLUMNS,
+                       labels=COLUMN_LABELS, max_rows=max_rows, data_columns=REQUIRED_COLUMNS,
+                       skip_row=_not_a_person, messages=MESSAGES)
+    rows = _build_rows(table.rows, table.columns)
+    return RosterSheet(rows=rows, header_row=table.header_row, columns=table.columns, sheet_name=table.sheet_name,
+                       file_format=table.file_format)
 
 
-def _build_rows(
-    grid: list[list[object]], header_idx: int, cols: dict[str, int], max_rows: int
-) -> list[RosterRow]:
+def _build_rows(table_rows: list[Row], cols: dict[str, int]) -> list[RosterRow]:
     ci_name, ci_id, ci_card = cols["name"], cols["id_number"], cols["card"]
     ci_bank, ci_phone = cols["bank"], cols["phone"]
     ci_remark = cols.get("remark", -1)
-    width = max(cols.values()) + 1
-    pad = [""] * width
     n_name, n_id, n_card, n_phone, n_text = (
         normalise_name,
         normalise_id,
@@ -491,66 +271,50 @@ def _build_rows(
         normalise_phone,
         normalise_text,
     )
-    excelnum = _looks_like_excel_number
+    text = cell_text
+    excelnum = looks_like_excel_number
     out: list[RosterRow] = []
     append = out.append
-    count = 0
-    for idx in range(header_idx + 1, len(grid)):
-        r = grid[idx]
-        if len(r) < width:  # csv rows are ragged
-            r = r + pad
+    for t in table_rows:
+        r = t.cells
         name, idv, card, bank, phone = r[ci_name], r[ci_id], r[ci_card], r[ci_bank], r[ci_phone]
-        # Fast path for the empty rows below the data (and 序号-only rows of a pre-numbered template).
-        if name == "" and idv == "" and card == "" and bank == "" and phone == "":
-            continue
         id_num = card_num = False
         if name.__class__ is not str:
-            name = _cell_text(name)
+            name = text(name)
         if idv.__class__ is not str:
             id_num = isinstance(idv, (int, float)) and not isinstance(idv, bool)
-            idv = _cell_text(idv)
+            idv = text(idv)
         if card.__class__ is not str:
             card_num = isinstance(card, (int, float)) and not isinstance(card, bool)
-            card = _cell_text(card)
+            card = text(card)
         if bank.__class__ is not str:
-            bank = _cell_text(bank)
+            bank = text(bank)
         if phone.__class__ is not str:
-            phone = _cell_text(phone)
-        name, idv, card, bank, phone = n_name(name), n_id(idv), n_card(card), n_text(bank), n_phone(phone)
+            phone = text(phone)
+        name, idv, card, bank, phone = n_name(name), n_id(idv), n_card(card), n_text(bank), n_phone(phone)  # type: ignore[arg-type]
         if not (name or idv or card or bank or phone):
-            continue  # whitespace only
-        # The template's 说明 row, when a user moved it under the header, and repeated header rows.
-        first = r[0]
-        if (first.__class__ is str and first.strip() == "说明") or name.startswith("必填") or name == "姓名":
-            continue
-        count += 1
-        if count > max_rows:
-            continue  # keep counting so the message can say how many rows there are
+            continue  # noise only (e.g. full-width punctuation the reader does not call blank)
         if not id_num and "+" in idv and excelnum(idv):
             id_num = True
         if not card_num and "+" in card and excelnum(card):
             card_num = True
         remark = r[ci_remark] if ci_remark >= 0 else ""
         if remark.__class__ is not str:
-            remark = _cell_text(remark)
+            remark = text(remark)
         append(
             RosterRow(
-                idx + 1,
+                t.number,
                 name,
                 idv,
                 card,
                 bank,
                 phone,
-                n_text(remark) if remark else "",
+                n_text(remark) if remark else "",  # type: ignore[arg-type]
                 [],
                 [],
                 id_num,
                 card_num,
             )
-        )
-    if count > max_rows:
-        raise RosterError(
-            _("花名册最多 {max_rows} 行，当前 {count} 行，请拆分后分批上传").format(max_rows=max_rows, count=count), code="too_many_rows"
         )
     if not out:
         raise RosterError(_NO_DATA, code="no_data")

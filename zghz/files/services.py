@@ -29,6 +29,7 @@ from zghz.core.crypto import decrypt_bytes, encrypt_bytes
 from zghz.core.errors import DomainError
 
 from .models import StoredFile
+from .sheets import SheetError, Table, read_table
 
 DOCUMENT_TYPES = {"pdf", "png", "jpg", "jpeg"}
 IMAGE_TYPES = {"png", "jpg", "jpeg"}
@@ -264,6 +265,19 @@ def read_upload(upload: UploadedFile) -> bytes:
     if not data:
         raise DomainError(_("文件为空，请重新选择"))
     return data
+
+
+def read_spreadsheet_upload(upload: UploadedFile, **options: Any) -> Table:
+    """An uploaded xlsx, xls or csv as a `sheets.Table`: size, type, macro and zip-bomb checks first, then
+    `sheets.read_table(**options)` (expected_headers, required_headers, max_rows, …). Every problem is a
+    DomainError with the Chinese message; its code is the SheetError's (unreadable, no_header, …)."""
+    data = read_upload(upload)
+    name = upload.name or ""
+    check_spreadsheet(data, name)
+    try:
+        return read_table(data, name, **options)
+    except SheetError as e:
+        raise DomainError(e.message, code=e.code) from None
 
 
 def store_upload(*, upload: UploadedFile, purpose: str, actor: Any, unit: Any = None,

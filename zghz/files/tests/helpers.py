@@ -3,6 +3,7 @@
 import io
 import struct
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -104,3 +105,87 @@ def pdf_with_stream_bytes(data: bytes) -> bytes:
     buf = io.BytesIO()
     writer.write(buf)
     return buf.getvalue()
+
+
+# --- xls -----------------------------------------------------------------------------------------
+
+
+def _biff_record(rtype: int, data: bytes) -> bytes:
+    return struct.pack("<HH", rtype, len(data)) + data
+
+
+def make_xls(rows: Sequence[Sequence[object]]) -> bytes:
+    """A minimal BIFF8 workbook (one sheet, shared strings, NUMBER cells) in a compound file: enough for
+    calamine and xlrd, and no xlwt needed. Numbers are stored as doubles, as in Excel."""
+
+    def bof(dt: int) -> bytes:
+        return _biff_record(0x0809, struct.pack("<HHHHII", 0x0600, dt, 0x0DBB, 0x07CC, 0, 6))
+
+    strings: list[str] = []
+    cells = b""
+    for r, values in enumerate(rows):
+        for c, v in enumerate(values):
+            if v is None or v == "":
+                continue
+            if isinstance(v, str):
+                if v not in strings:
+                    strings.append(v)
+                cells += _biff_record(0x00FD, struct.pack("<HHHI", r, c, 15, strings.index(v)))
+            else:
+                cells += _biff_record(0x0203, struct.pack("<HHHd", r, c, 15, float(v)))  # type: ignore[arg-type]
+    sst = struct.pack("<II", len(strings), len(strings)) + b"".join(
+        struct.pack("<HB", len(s), 1) + s.encode("utf-16-le") for s in strings
+    )
+    xf = _biff_record(0x00E0, struct.pack("<HHHBBBBIIH", 0, 0, 0xFFF5, 0x20, 0, 0, 0, 0, 0, 0x20C0))
+
+    def workbook_globals(sheet_pos: int) -> bytes:
+        sheet_rec = struct.pack("<IBBBB", sheet_pos, 0, 0, 6, 0) + b"Sheet1"
+        return (
+            bof(0x0005)
+            + _biff_record(0x0042, struct.pack("<H", 1200))
+            + xf * 16
+            + _biff_record(0x0085, sheet_rec)
+            + _biff_record(0x00FC, sst)
+            + _biff_record(0x000A, b"")
+        )
+
+    width = max(len(r) for r in rows)
+    sheet = (
+        bof(0x0010)
+        + _biff_record(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0))
+        + cells
+        + _biff_record(0x000A, b"")
+    )
+    stream = workbook_globals(len(workbook_globals(0))) + sheet
+    # Compound file: header, one FAT sector, one directory sector, then the stream (>= 4096 bytes, so
+    # it lives in normal sectors and no mini-stream is needed).
+    stream += b"\0" * (max(4096, -(-len(stream) // 512) * 512) - len(stream))
+    n = len(stream) // 512
+    end, free, nostream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFF
+    fat = [0xFFFFFFFD, end] + [3 + i for i in range(n - 1)] + [end]
+    fat += [free] * (128 - len(fat))
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<9I", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<109I", 0, *([free] * 108))
+    )
+
+    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        raw = name.encode("utf-16-le") + b"\0\0" if name else b""
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBB", len(raw), kind, 1 if name else 0)
+            + struct.pack("<III", nostream, nostream, child)
+            + b"\0" * 36
+            + struct.pack("<IQ", start, size)
+        )
+
+    directory = (
+        entry("Root Entry", 5, 1, end, 0)
+        + entry("Workbook", 2, nostream, 2, len(stream))
+        + entry("", 0, nostream, 0, 0) * 2
+    )
+    return header + struct.pack("<128I", *fat) + directory + stream
