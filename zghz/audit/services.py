@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "export": gettext_lazy("导出"),
     "staff.create": gettext_lazy("创建后台账户"),
     "staff.totp_enrol": gettext_lazy("绑定动态口令"),
+    "field_key.rotate_start": gettext_lazy("开始轮换字段加密密钥"),
+    "field_key.rotate": gettext_lazy("轮换字段加密密钥"),
     "district.create": gettext_lazy("新增区局"),
     "district.rename": gettext_lazy("修改区局名称"),
     "district.enable": gettext_lazy("启用区局"),

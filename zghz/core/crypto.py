@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 _PREFIX = "v1"
 _KEY_ID_LEN = 8
@@ -62,8 +64,46 @@ def _keys(raw: str, index_secret: str) -> _Keys:
     return _Keys(raw, index_secret)
 
 
+_current: _Keys | None = None
+
+
 def keys() -> _Keys:
-    return _keys(settings.FIELD_ENCRYPTION_KEY, settings.FIELD_INDEX_KEY)
+    """The configured keys. Encrypting, decrypting and indexing call this for every value (a 100,000-row
+    export makes millions of calls), so it is one global read; the settings are read again only when a
+    test changes them (setting_changed below)."""
+    current = _current
+    if current is None:
+        current = _load()
+    return current
+
+
+def _load() -> _Keys:
+    global _current
+    _current = _keys(settings.FIELD_ENCRYPTION_KEY, settings.FIELD_INDEX_KEY)
+    return _current
+
+
+@receiver(setting_changed)
+def _keys_changed(*, setting: str, **kwargs: object) -> None:
+    global _current
+    if setting in {"FIELD_ENCRYPTION_KEY", "FIELD_INDEX_KEY"}:
+        _current = None
+
+
+def key_id_of(token: str) -> str:
+    """The id of the key a token from encrypt_str was sealed with (read without decrypting)."""
+    prefix, _, body = token.partition(":")
+    if prefix != _PREFIX:
+        raise DecryptError("unknown ciphertext format")
+    try:
+        head = base64.urlsafe_b64decode(body[:12])  # 12 characters = 9 bytes: the 8-byte key id and one more
+    except ValueError as e:
+        raise DecryptError("ciphertext is not valid base64") from e
+    return head[:_KEY_ID_LEN].decode("ascii", "replace")
+
+
+def current_key_id() -> str:
+    return keys().current_id
 
 
 def encrypt_bytes(data: bytes, *, aad: bytes = b"") -> bytes:
