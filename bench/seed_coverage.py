@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             for sql in restore_person + restore_coverage:
                 cur.execute(sql)
             for table in ("members_person", "coverage_coverage"):
-                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # nosec B608 # fixed table names
         conn.commit()
     t_indexes = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:

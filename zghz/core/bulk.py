@@ -73,7 +73,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
         # SQLite runs in-process: executemany has no round trips to save and no parameter limit.
         with connection.cursor() as cursor:
             placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){tail}", rows)
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){tail}", rows)  # nosec B608 # identifiers from model meta, values bound
     return len(rows)
 
 
@@ -85,10 +85,10 @@ def _copy_rows(table: str, columns: str, rows: list[Sequence[Any]], tail: str) -
         target = table
         if tail:
             target = "_bulk_rows"
-            cursor.execute(f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")
+            cursor.execute(f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")  # nosec B608 # identifiers from model meta
         with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         if tail:
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {target}{tail}")
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {target}{tail}")  # nosec B608 # identifiers from model meta
             cursor.execute(f"DROP TABLE {target}")

@@ -14,7 +14,7 @@ from zghz.members.models import Person
 from zghz.plans.models import Plan, PlanYear
 from zghz.units.models import District, Unit
 
-DEMO_PASSWORD = "Zghz@2026demo"
+DEMO_PASSWORD = "Zghz@2026demo"  # nosec B105 # the published demo password; demo data never runs in production
 STAFF = [
     # (username, name, roles, district) — majajia and wangying as in the manual's example
     ("majajia", "马佳佳", [CLERK, REPORT_REVIEW], None),

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
-from xml.sax.saxutils import escape as _xml_escape
+from xml.sax.saxutils import escape as _xml_escape  # nosec B406 # escapes text we write; no XML is parsed
 
 # Text (ID numbers, cards, phones, names), money (Decimal, shown with 2 decimals), date (YYYY-MM-DD).
 TEXT, MONEY, DATE = "text", "money", "date"
