@@ -30,6 +30,7 @@ from zghz.audit.services import record
 from zghz.core.crypto import encrypt_bytes
 from zghz.core.errors import DomainError
 from zghz.files.models import StoredFile
+from zghz.ops.routers import replica_reads
 from zghz.units.models import Unit
 
 from .kinds import KINDS, source_for
@@ -91,8 +92,11 @@ def export_execute(*, job_id: Any) -> str:
         def progress(n: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(rows_done=n)
 
-        rows = write_xlsx(path, sheet_name=source.title, columns=source.columns, rows=source.rows(),
-                          progress=progress, progress_every=PROGRESS_EVERY)
+        # The rows may come from the read replica (DATABASE_REPLICA_URL); the job's own rows and the
+        # progress writes stay on the primary.
+        with replica_reads():
+            rows = write_xlsx(path, sheet_name=source.title, columns=source.columns, rows=source.rows(),
+                              progress=progress, progress_every=PROGRESS_EVERY)
         with open(path, "rb") as fh:
             data = fh.read()
         name = f"{source.title}_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"
