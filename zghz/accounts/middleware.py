@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 
 from zghz.audit.services import record
 
+from .policy import is_staff
+
 LAST_SEEN = "staff_last_seen"
 # Set in the fresh session after an idle logout so the login page can say why.
 TIMED_OUT = "staff_timed_out"
@@ -25,7 +27,7 @@ class StaffIdleTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.kind == "staff":
+        if is_staff(user):
             now = int(time.time())
             last = request.session.get(LAST_SEEN)
             if last is not None and now - int(last) > settings.STAFF_IDLE_SECONDS:

@@ -13,6 +13,8 @@ ROLES = [CLERK, BUSINESS_REVIEW, REPORT_REVIEW, FINANCE, DISTRICT, ADMIN]
 # codename -> label; declared on accounts.User.Meta.permissions
 PERMISSIONS = {
     "view_backoffice": "进入后台",
+    # Without it a staff member only looks (区局); see accounts/policy.py.
+    "write_backoffice": "办理业务（可修改数据）",
     "review_unit": "审核单位",
     "edit_unit": "修改单位信息",
     "review_work_order": "审核参保申请",
@@ -28,20 +30,22 @@ PERMISSIONS = {
 }
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    CLERK: ["view_backoffice", "review_unit", "review_work_order", "claim_initial_review", "view_all_districts",
-            "view_sms"],
-    BUSINESS_REVIEW: ["view_backoffice", "claim_business_review", "view_all_districts"],
-    REPORT_REVIEW: ["view_backoffice", "claim_report_review", "view_all_districts"],
-    FINANCE: ["view_backoffice", "confirm_payment", "run_payout", "view_all_districts"],
-    # 区局 is read-only and scoped to the district on the staff account.
+    CLERK: ["view_backoffice", "write_backoffice", "review_unit", "review_work_order", "claim_initial_review",
+            "view_all_districts", "view_sms"],
+    BUSINESS_REVIEW: ["view_backoffice", "write_backoffice", "claim_business_review", "view_all_districts"],
+    REPORT_REVIEW: ["view_backoffice", "write_backoffice", "claim_report_review", "view_all_districts"],
+    FINANCE: ["view_backoffice", "write_backoffice", "confirm_payment", "run_payout", "view_all_districts"],
+    # 区局 is read-only (no write_backoffice) and scoped to the district on the staff account (no
+    # view_all_districts); the two are independent, so other combinations are a matter of configuration.
     DISTRICT: ["view_backoffice"],
-    ADMIN: ["view_backoffice", "review_unit", "edit_unit", "view_all_districts", "view_audit", "view_sms",
-            "manage_system"],
+    ADMIN: ["view_backoffice", "write_backoffice", "review_unit", "edit_unit", "view_all_districts", "view_audit",
+            "view_sms", "manage_system"],
 }
 
 
 def sync_role_groups(**kwargs: Any) -> None:
-    """Create the role groups and (re)attach their permissions after every migrate."""
+    """Create the role groups and (re)attach their permissions after every migrate (this is also how a
+    permission added to a role reaches existing databases)."""
     from django.contrib.auth.models import Group, Permission
 
     perms = {p.codename: p for p in Permission.objects.filter(content_type__app_label="accounts")}

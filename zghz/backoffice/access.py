@@ -1,5 +1,5 @@
 """Who may open which back-office page. Every back-office view goes through `staff_view` (deny by default);
-the login, 动态口令 and logout steps are the only public ones."""
+the login, 动态口令 and logout steps are the only public ones. The answers come from accounts/policy.py."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -9,19 +9,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from zghz.accounts.models import User
+from zghz.accounts.policy import is_staff, staff_can
 
 LOGIN_URL = "/staff/login/"
-
-
-def is_staff(user: Any) -> bool:
-    return bool(user.is_authenticated and user.kind == User.Kind.STAFF and user.is_active)
-
-
-def is_read_only(user: User) -> bool:
-    """区局 accounts are scoped to one district and only look: a staff member without the city-wide view
-    never reaches a page that changes anything."""
-    return not user.has_perm("accounts.view_all_districts")
 
 
 def staff_view(perm: str | None = None, write: bool = False) -> Callable[[Callable[..., HttpResponse]],
@@ -40,11 +30,7 @@ def staff_view(perm: str | None = None, write: bool = False) -> Callable[[Callab
                 if request.method in ("GET", "HEAD"):
                     return redirect_to_login(request.get_full_path(), LOGIN_URL)
                 raise Http404
-            if not user.has_perm("accounts.view_backoffice"):
-                raise PermissionDenied
-            if perm is not None and not user.has_perm(perm):
-                raise PermissionDenied
-            if write and is_read_only(user):  # type: ignore[arg-type]
+            if not staff_can(user, perm, write=write):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

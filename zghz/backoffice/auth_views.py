@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from zghz.accounts.middleware import TIMED_OUT, mark_staff_active
 from zghz.accounts.models import User
+from zghz.accounts.policy import is_staff
 from zghz.accounts.services import (
     staff_check_password,
     staff_check_totp,
@@ -27,7 +28,6 @@ from zghz.accounts.services import (
 )
 from zghz.core.errors import DomainError
 
-from .access import is_staff
 from .forms import StaffLoginForm, TotpForm
 from .helpers import form_error, staff_user
 

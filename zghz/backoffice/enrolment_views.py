@@ -19,11 +19,12 @@ from django.views.decorators.http import require_GET
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
 from zghz.enrolment.models import WorkOrder
+from zghz.enrolment.policy import work_order_actions
 from zghz.enrolment.selectors import line_rows, work_order_for_staff, work_order_lines, work_order_search
 from zghz.enrolment.services import work_order_payment_review, work_order_review
 from zghz.files.views import file_response
 
-from .access import is_read_only, staff_view
+from .access import staff_view
 from .forms import RejectForm
 
 PER_PAGE = 20
@@ -69,27 +70,24 @@ def work_order_queue(request: HttpRequest) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         qs = qs.none()
     page_obj = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    rows = [(wo, work_order_actions(_user(request), wo)) for wo in page_obj]
     return render(request, "backoffice/enrolment/queue.html", {
         "nav": f"work_orders_{data.get('status', '')}" if data.get("status") in ("pending", "payment_review")
         else "work_orders",
-        "form": form, "page_obj": page_obj
+        "form": form, "page_obj": page_obj, "rows": rows,
     })
 
 
 def _detail(request: HttpRequest, wo: WorkOrder, *, rejected: RejectForm | None = None,
             status: int = 200) -> HttpResponse:
     """The detail page; `rejected` is a 驳回 form sent back with its error (its prefix says which step)."""
-    user = _user(request)
-    writable = not is_read_only(user)
     page_obj = Paginator(work_order_lines(wo, eligible=True), LINES_PER_PAGE).get_page(request.GET.get("page"))
     ineligible = Paginator(work_order_lines(wo, eligible=False), LINES_PER_PAGE).get_page(request.GET.get("bad_page"))
     return render(request, "backoffice/enrolment/detail.html", {
         "nav": "work_orders", "wo": wo, "page_obj": page_obj, "rows": line_rows(page_obj),
         "ineligible_page": ineligible, "ineligible_rows": line_rows(ineligible),
         "events": wo.events.all(), "S": WorkOrder.Status,
-        "can_review": writable and wo.status == WorkOrder.Status.PENDING and user.has_perm("accounts.review_work_order"),
-        "can_confirm": writable and wo.status == WorkOrder.Status.PAYMENT_REVIEW
-        and user.has_perm("accounts.confirm_payment"),
+        "actions": work_order_actions(_user(request), wo),
         **{name: rejected if rejected is not None and rejected.prefix == prefix else RejectForm(prefix=prefix)
            for name, prefix in (("reject_form", "review"), ("payment_reject_form", "payment"))},
     }, status=status)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import staff_can
 from zghz.core.errors import DomainError
 from zghz.coverage.selectors import coverage_counts_by_plan_year
 from zghz.plans.models import PlanYear
@@ -176,7 +177,7 @@ def plans(request: HttpRequest) -> HttpResponse:
         for py in plan.years.all():
             py.coverage_count = counts.get(py.pk, 0)  # type: ignore[attr-defined]
     return render(request, "backoffice/plans/list.html", {
-        "nav": "plans", "plans": plans, "can_manage": user.has_perm(MANAGE),
+        "nav": "plans", "plans": plans, "can_manage": staff_can(user, MANAGE, write=True),
     })
 
 

@@ -14,10 +14,11 @@ from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import mask_id, mask_phone
 from zghz.files.views import file_response
 from zghz.units.models import Unit
+from zghz.units.policy import unit_actions
 from zghz.units.selectors import districts_for_staff, unit_for_staff, unit_handler_id_reveal, unit_search
 from zghz.units.services import unit_review, unit_staff_edit
 
-from .access import is_read_only, staff_view
+from .access import staff_view
 from .forms import RejectForm, StaffUnitForm, UnitFilterForm
 from .helpers import form_error, paginate, staff_user
 
@@ -38,25 +39,20 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         qs = unit_search(user, status=data.get("status", ""), q=(data.get("q") or "").strip(),
                          district_id=district.pk if district else None)
     page_obj = paginate(request, qs, UNITS_PER_PAGE)
-    rows = [(u, mask_phone(u.handler.phone) if u.handler.phone else "") for u in page_obj]
+    rows = [(u, mask_phone(u.handler.phone) if u.handler.phone else "", unit_actions(user, u)) for u in page_obj]
     return render(request, "backoffice/unit_list.html", {
         "nav": "units", "form": form, "page_obj": page_obj, "rows": rows,
     })
 
 
 def _unit_context(request: HttpRequest, unit: Unit, **extra: Any) -> dict[str, Any]:
-    user = staff_user(request)
-    writable = not is_read_only(user)
-    pending = unit.status == Unit.Status.PENDING
     context = {
         "nav": "units",
         "unit": unit,
         "masked_id": mask_id(unit.handler_id_number) if unit.handler_id_number else "",
         "handler_phone": mask_phone(unit.handler.phone) if unit.handler.phone else "",
         "events": unit.review_events.all(),
-        "can_review": writable and pending and user.has_perm("accounts.review_unit"),
-        "can_edit": writable and user.has_perm("accounts.edit_unit"),
-        "can_reveal": writable and user.has_perm("accounts.review_unit") and bool(unit.handler_id_number),
+        "actions": unit_actions(staff_user(request), unit),
         "certificate_is_image": bool(unit.certificate and unit.certificate.content_type.startswith("image/")),
         "reject_form": RejectForm(),
     }

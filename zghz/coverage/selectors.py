@@ -20,6 +20,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import sees_all_districts, staff_can, staff_district_id
 from zghz.core.bulk import chunked
 from zghz.core.crypto import blind_index
 from zghz.core.idcard import mask_card, mask_id, mask_phone, normalise_id
@@ -148,14 +149,12 @@ def coverage_of_unit(unit: Unit, f: RecordFilter) -> QuerySet[Coverage]:
 
 
 def coverage_visible_to_staff(user: User) -> QuerySet[Coverage]:
-    if not (user.is_authenticated and user.kind == User.Kind.STAFF and user.is_active
-            and user.has_perm("accounts.view_backoffice")):
+    if not staff_can(user):
         return Coverage.objects.none()
-    if user.has_perm("accounts.view_all_districts"):
+    if sees_all_districts(user):
         return Coverage.objects.all()
-    if user.district_id is None:
-        return Coverage.objects.none()
-    return Coverage.objects.filter(unit__district_id=user.district_id)
+    district_id = staff_district_id(user)
+    return Coverage.objects.filter(unit__district_id=district_id) if district_id is not None else Coverage.objects.none()
 
 
 def coverage_for_staff(user: User, f: RecordFilter) -> QuerySet[Coverage]:

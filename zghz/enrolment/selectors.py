@@ -34,7 +34,8 @@ def expected_start(today: date | None = None) -> date:
 
 
 def work_orders_of_unit(unit: Unit) -> QuerySet[WorkOrder]:
-    return WorkOrder.objects.filter(unit=unit).select_related("plan_year__plan").order_by("-id")
+    # The unit comes along: each row shows what the handler may do with it (enrolment/policy.py).
+    return WorkOrder.objects.filter(unit=unit).select_related("plan_year__plan", "unit").order_by("-id")
 
 
 def work_order_for_unit(unit: Unit, number: str) -> WorkOrder:

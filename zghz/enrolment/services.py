@@ -34,7 +34,7 @@ from zghz.core.crypto import Sealed, blind_index, decrypt_str, encrypt_str
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import age_on, birth_date, normalise_id
 from zghz.core.numbers import reserve_numbers
-from zghz.core.workflow import TimelineEvent, lock, transition
+from zghz.core.workflow import TimelineEvent, transition
 from zghz.coverage.services import coverage_create_many
 from zghz.files.services import check_spreadsheet, read_upload, store_upload
 from zghz.members.selectors import person_id_subquery
@@ -46,6 +46,7 @@ from zghz.units.models import Unit
 from zghz.units.services import unit_require_approved
 
 from .models import WorkOrder, WorkOrderEvent, WorkOrderLine, WorkOrderSequence
+from .policy import EDIT, PAY, PAYMENT_REVIEW, REVIEW, SUBMIT, UPLOAD, work_order_require
 from .roster import (
     REASONS,
     RosterError,
@@ -66,7 +67,6 @@ _REASON_ORDER = {code: i for i, code in enumerate(REASONS)}
 # Reasons that leave the ID unusable as a key (no eligibility look-up, no duplicate check).
 ID_UNUSABLE = {"id_missing", "id_invalid", "id_not_text"}
 
-STATUS_TEXT = dict(S.choices)
 APPROVE, REJECT = TimelineEvent.Decision.APPROVE, TimelineEvent.Decision.REJECT
 
 
@@ -128,15 +128,14 @@ def _event(wo: WorkOrder, status: str, action: str, actor: User, reason: str = "
                               comment=reason)
 
 
-def _lock(work_order: WorkOrder, *statuses: str) -> WorkOrder:
-    """Re-read the order under a row lock; AlreadyProcessed when it is no longer in one of `statuses`."""
-    return lock(WorkOrder.objects.select_related("plan_year__plan", "unit__handler"), work_order.pk,
-                from_status=statuses)
-
-
-def _require_draft(work_order: WorkOrder) -> None:
-    if work_order.status != S.DRAFT:
-        raise AlreadyProcessed(_("参保申请当前状态为“{status}”，只有暂存状态可以修改人员").format(status=STATUS_TEXT[work_order.status]))
+def _lock_for(actor: User, work_order: WorkOrder, action: str) -> WorkOrder:
+    """Re-read the order (and its unit) under a row lock and check that `actor` may do `action` with it
+    now: the permission and status checks of enrolment/policy.py, on the current row (the loser of a race
+    gets their AlreadyProcessed)."""
+    wo = (WorkOrder.objects.select_for_update(of=("self",)).select_related("plan_year__plan", "unit__handler")
+          .get(pk=work_order.pk))
+    work_order_require(actor, wo, action)
+    return wo
 
 
 def _notify_handler(wo: WorkOrder, event: WorkOrderEvent, text: str) -> None:
@@ -144,11 +143,6 @@ def _notify_handler(wo: WorkOrder, event: WorkOrderEvent, text: str) -> None:
     if handler.phone:
         sms_queue(phone=handler.phone, text=text, purpose="work_order", idempotency_key=f"work-order:{event.pk}",
                   unit_id=wo.unit_id)
-
-
-def _require_perm(actor: User, perm: str, what: str) -> None:
-    if not (actor.is_authenticated and actor.kind == User.Kind.STAFF and actor.has_perm(perm)):
-        raise DomainError(_("没有{what}的权限").format(what=what), code="forbidden", status=403)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -239,7 +233,7 @@ def _write_rows(*, work_order: WorkOrder, rows: list[RosterRow], file_reasons: l
                 fingerprints: list[str], start: date, actor: User, summary: UploadSummary,
                 action: str) -> UploadSummary:
     """Inside the caller's transaction: lock, check against the database and this order, bulk-insert."""
-    wo = _lock(work_order, S.DRAFT)
+    wo = _lock_for(actor, work_order, UPLOAD)
     here_eligible: set[str] = set()
     here_prints: set[str] = set()
     for id_hash, is_eligible, fp in WorkOrderLine.objects.filter(work_order=wo).values_list(
@@ -303,8 +297,7 @@ def read_roster_upload(upload: UploadedFile) -> tuple[list[RosterRow], int]:
 def work_order_upload(*, work_order: WorkOrder, upload: UploadedFile, actor: User) -> UploadSummary:
     """上传花名册: every row becomes a 参保人员 line or an 不可参保人员 line with its reasons, all in one
     transaction (nothing is written when the file cannot be used)."""
-    unit_require_approved(work_order.unit)
-    _require_draft(work_order)
+    work_order_require(actor, work_order, UPLOAD)
     rows, _header = read_roster_upload(upload)
     start = expected_start()
     _validate(rows, work_order.plan_year, start)
@@ -321,15 +314,14 @@ def work_order_upload(*, work_order: WorkOrder, upload: UploadedFile, actor: Use
 def work_order_add_person(*, work_order: WorkOrder, actor: User, name: str, id_number: str, card: str, bank: str,
                           phone: str, remark: str = "") -> WorkOrderLine:
     """添加人员: one person with the roster's rules. An ineligible person is refused (RowRejected), not stored."""
-    unit_require_approved(work_order.unit)
-    _require_draft(work_order)
+    work_order_require(actor, work_order, UPLOAD)
     row = RosterRow(0, normalise_name(name or ""), normalise_id(id_number or ""), normalise_card(card or ""),
                     normalise_text(bank or ""), normalise_phone(phone or ""), normalise_text(remark or ""))
     start = expected_start()
     _validate([row], work_order.plan_year, start)
     h = blind_index(row.id_number, purpose="id") if _id_usable(row) else ""
     with transaction.atomic():
-        wo = _lock(work_order, S.DRAFT)
+        wo = _lock_for(actor, work_order, UPLOAD)
         if h and WorkOrderLine.objects.filter(work_order=wo, id_hash=h, eligible=True).exists():
             raise DomainError(_("该人员已在本参保申请的参保人员中"), code="duplicate_in_file", field="id_number")
         renews = apply_db_eligibility([row], [h], plan_year=wo.plan_year, start=start, exclude_work_order_id=wo.pk)
@@ -349,9 +341,9 @@ def work_order_add_person(*, work_order: WorkOrder, actor: User, name: str, id_n
 def work_order_delete_lines(*, work_order: WorkOrder, actor: User, line_ids: list[int] | None = None,
                             all_ineligible: bool = False) -> int:
     """删除 selected 不可参保人员 lines of this order (or all of them with 全选). Eligible lines stay."""
-    _require_draft(work_order)
+    work_order_require(actor, work_order, EDIT)
     with transaction.atomic():
-        wo = _lock(work_order, S.DRAFT)
+        wo = _lock_for(actor, work_order, EDIT)
         qs = WorkOrderLine.objects.filter(work_order=wo, eligible=False)
         if not all_ineligible:
             ids = [int(i) for i in (line_ids or [])]
@@ -368,7 +360,7 @@ def work_order_delete_lines(*, work_order: WorkOrder, actor: User, line_ids: lis
 def work_order_delete(*, work_order: WorkOrder, actor: User) -> None:
     """删除 a draft with its lines (manual 七.3: "删除该笔工单，重新上传")."""
     with transaction.atomic():
-        wo = _lock(work_order, S.DRAFT)
+        wo = _lock_for(actor, work_order, EDIT)
         record(action="work_order.delete", actor=actor, unit=wo.unit, obj=wo, number=wo.number,
                lines=wo.eligible_count + wo.ineligible_count)
         deleted, _per_model = WorkOrder.objects.filter(pk=wo.pk, status=S.DRAFT).delete()
@@ -398,10 +390,9 @@ def _recheck(wo: WorkOrder) -> dict[int, list[str]]:
 def work_order_submit(*, work_order: WorkOrder, actor: User) -> None:
     """提交 → 待审核: needs at least one 可参保 and no 不可参保 line; eligibility is checked again, and
     people who became ineligible meanwhile are moved to 不可参保人员 (the order stays 暂存)."""
-    unit_require_approved(work_order.unit)
     failed: dict[int, list[str]] = {}
     with transaction.atomic():
-        wo = _lock(work_order, S.DRAFT)
+        wo = _lock_for(actor, work_order, SUBMIT)
         if wo.ineligible_count or WorkOrderLine.objects.filter(work_order=wo, eligible=False).exists():
             raise DomainError(_("存在不可参保人员，请导出修改后重新上传，并删除不可参保人员后再提交"))
         if not wo.eligible_count:
@@ -430,12 +421,11 @@ def work_order_submit(*, work_order: WorkOrder, actor: User) -> None:
 
 def work_order_review(*, work_order: WorkOrder, actor: User, approve: bool, reason: str = "") -> None:
     """经办审核: 通过 → 待付款 with 应付款参保金额 = 参保人数 × 保费; 驳回 → 暂存 with the reason."""
-    _require_perm(actor, "accounts.review_work_order", _("审核参保申请"))
     reason = (reason or "").strip()
     if not approve and not reason:
         raise DomainError(_("请填写驳回原因"), field="reason")
     with transaction.atomic():
-        wo = _lock(work_order, S.PENDING)
+        wo = _lock_for(actor, work_order, REVIEW)
         now = timezone.now()
         unit = wo.unit
         if approve:
@@ -457,8 +447,7 @@ def work_order_review(*, work_order: WorkOrder, actor: User, approve: bool, reas
 def work_order_pay(*, work_order: WorkOrder, actor: User, paid_amount: Decimal, voucher: UploadedFile | None,
                    stamped_roster: UploadedFile | None) -> None:
     """付款: 实付款参保金额 must equal 应付款参保金额; 付款凭证 and 盖章参保花名册 → 付款待审核."""
-    if work_order.status != S.AWAITING_PAYMENT:
-        raise AlreadyProcessed()
+    work_order_require(actor, work_order, PAY)
     due = work_order.amount_due or Decimal("0.00")
     if paid_amount is None or Decimal(paid_amount).quantize(Decimal("0.01")) != due:
         raise DomainError(_("实付款参保金额与应付金额不一致（应付 {due} 元）").format(due=due), field="paid_amount")
@@ -476,7 +465,7 @@ def work_order_pay(*, work_order: WorkOrder, actor: User, paid_amount: Decimal, 
     except DomainError as e:
         raise DomainError(_("盖章参保花名册：{message}").format(message=e.message), field="stamped_roster") from None
     with transaction.atomic():
-        wo = _lock(work_order, S.AWAITING_PAYMENT)
+        wo = _lock_for(actor, work_order, PAY)
         transition(wo, from_status=S.AWAITING_PAYMENT, to_status=S.PAYMENT_REVIEW, paid_amount=due, payment_voucher=stored_voucher,
               stamped_roster=stored_roster, paid_at=timezone.now(), reject_reason="")
         _event(wo, S.PAYMENT_REVIEW, "pay", actor)
@@ -510,13 +499,12 @@ def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bo
                               approved_on: date | None = None) -> int:
     """财务付款审核: 通过 → 已完成 and one coverage per person; 驳回 → 待付款 with the reason.
     Returns the number of coverages created."""
-    _require_perm(actor, "accounts.confirm_payment", _("付款审核"))
     reason = (reason or "").strip()
     if not approve and not reason:
         raise DomainError(_("请填写驳回原因"), field="reason")
     created = 0
     with transaction.atomic():
-        wo = _lock(work_order, S.PAYMENT_REVIEW)
+        wo = _lock_for(actor, work_order, PAYMENT_REVIEW)
         unit = wo.unit
         if approve:
             transition(wo, from_status=S.PAYMENT_REVIEW, to_status=S.COMPLETED, completed_at=timezone.now(), reject_reason="")

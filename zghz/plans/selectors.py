@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import staff_can
 
 from .models import Plan, PlanYear
 
@@ -13,7 +14,7 @@ def current_plan_year(plan: Plan, year: int) -> PlanYear | None:
 
 
 def _is_backoffice(user: User) -> bool:
-    return bool(user.is_authenticated and user.kind == User.Kind.STAFF and user.has_perm("accounts.view_backoffice"))
+    return staff_can(user)
 
 
 def plans_with_years(user: User) -> list[Plan]:

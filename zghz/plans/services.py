@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import staff_can
 from zghz.audit.services import record
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import to_halfwidth
@@ -157,8 +158,7 @@ def clean_terms(terms: PlanYearTerms) -> dict[str, Any]:
 
 
 def _require_admin(actor: User) -> None:
-    if not (getattr(actor, "is_authenticated", False) and actor.kind == User.Kind.STAFF
-            and actor.is_active and actor.has_perm(MANAGE_PERMISSION)):
+    if not staff_can(actor, MANAGE_PERMISSION, write=True):
         raise DomainError(NO_PERMISSION, code="forbidden", status=403)
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
 from zghz.enrolment.models import WorkOrder
+from zghz.enrolment.policy import work_order_actions
 from zghz.enrolment.roster import reason_text
 from zghz.enrolment.selectors import (
     line_rows,
@@ -122,8 +123,9 @@ def _upload_messages(request: HttpRequest, s: UploadSummary) -> None:
 @require_GET
 def work_order_list(request: HttpRequest, unit: Unit) -> HttpResponse:
     page_obj = _page(request, work_orders_of_unit(unit), "page", PER_PAGE)
+    rows = [(wo, work_order_actions(_user(request), wo)) for wo in page_obj]
     return render(request, "portal/enrolment/list.html", {
-        "unit": unit, "nav": "apply", "page_obj": page_obj,
+        "unit": unit, "nav": "apply", "page_obj": page_obj, "rows": rows,
         "approval_problem": approval_problem(unit),
     })
 
@@ -169,7 +171,7 @@ def _detail(request: HttpRequest, unit: Unit, wo: WorkOrder, *, pay_form: PayFor
         "eligible_page": eligible_page, "eligible_rows": line_rows(eligible_page),
         "ineligible_page": ineligible_page, "ineligible_rows": line_rows(ineligible_page),
         "upload_form": UploadForm(), "pay_form": pay_form or PayForm(),
-        "events": wo.events.all(), "S": WorkOrder.Status,
+        "events": wo.events.all(), "actions": work_order_actions(_user(request), wo),
     }, status=status)
 
 

@@ -17,6 +17,7 @@ from zghz.core.middleware import client_ip
 from zghz.files.views import file_response
 from zghz.sms.services import code_check, code_send
 from zghz.units.models import Unit
+from zghz.units.policy import unit_actions
 from zghz.units.selectors import units_of_handler
 from zghz.units.services import (
     unit_missing_fields,
@@ -133,9 +134,10 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("portal:login")
 
 
-def _profile_context(unit: Unit, form: ProfileForm) -> dict[str, Any]:
+def _profile_context(request: HttpRequest, unit: Unit, form: ProfileForm) -> dict[str, Any]:
     return {
         "unit": unit,
+        "actions": unit_actions(request.user, unit),
         "form": form,
         "nav": "profile",
         "masked_id": mask_id(unit.handler_id_number) if unit.handler_id_number else "",
@@ -170,7 +172,7 @@ def profile(request: HttpRequest, unit: Unit) -> HttpResponse:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
             return redirect("portal:profile")
-    return render(request, "portal/profile.html", _profile_context(unit, form))
+    return render(request, "portal/profile.html", _profile_context(request, unit, form))
 
 
 @handler_view

@@ -4,9 +4,11 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import sees_all_districts, staff_can, staff_district_id
 from zghz.audit.services import record
 
 from .models import District, Unit
+from .policy import REVEAL_ID, unit_require
 
 
 def units_of_handler(user: User) -> QuerySet[Unit]:
@@ -27,14 +29,13 @@ def unit_for_handler(user: User, unit_id: int | None) -> Unit:
 
 def units_visible_to_staff(user: User) -> QuerySet[Unit]:
     """All units for city-wide roles; a 区局 account sees its own district only."""
-    if not user.is_authenticated or user.kind != User.Kind.STAFF or not user.has_perm("accounts.view_backoffice"):
+    if not staff_can(user):
         return Unit.objects.none()
     qs = Unit.objects.select_related("district")
-    if user.has_perm("accounts.view_all_districts"):
+    if sees_all_districts(user):
         return qs
-    if user.district_id is None:
-        return Unit.objects.none()
-    return qs.filter(district_id=user.district_id)
+    district_id = staff_district_id(user)
+    return qs.filter(district_id=district_id) if district_id is not None else Unit.objects.none()
 
 
 def unit_for_staff(user: User, unit_id: int) -> Unit:
@@ -64,6 +65,7 @@ def unit_status_counts(user: User) -> dict[str, int]:
 
 def unit_handler_id_reveal(user: User, unit: Unit) -> str:
     """The handler's full ID number for a staff member who asked for it; every such view is audited."""
+    unit_require(user, unit, REVEAL_ID)
     record(action="pii.view", actor=user, unit=unit, obj=unit, field="handler_id_number")
     return unit.handler_id_number
 
@@ -75,6 +77,7 @@ def district_list() -> QuerySet[District]:
 
 def districts_for_staff(user: User) -> QuerySet[District]:
     """The districts a staff member may filter by: all of them, or a 区局 account's own."""
-    if user.has_perm("accounts.view_all_districts"):
+    if sees_all_districts(user):
         return District.objects.all()
-    return District.objects.filter(pk=user.district_id) if user.district_id else District.objects.none()
+    district_id = staff_district_id(user)
+    return District.objects.filter(pk=district_id) if district_id is not None else District.objects.none()

@@ -8,16 +8,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import MANAGE_SYSTEM, staff_require
 from zghz.accounts.services import phone_account
 from zghz.audit.services import record
 from zghz.core.crypto import blind_index
-from zghz.core.errors import AlreadyProcessed, DomainError
+from zghz.core.errors import DomainError
 from zghz.core.idcard import check_credit_code, check_id_number, normalise_credit_code, normalise_id
 from zghz.core.workflow import TimelineEvent, transition
 from zghz.files.services import store_upload
 from zghz.sms.services import code_check, sms_queue
 
 from .models import District, Unit, UnitReviewEvent
+from .policy import CONFIRM_PLEDGE, EDIT, REVIEW, SAVE_PROFILE, SUBMIT, unit_require
 
 PLEDGE_SECONDS = 15
 ALREADY_REGISTERED = gettext_lazy("该单位已注册，请直接登录")
@@ -56,8 +58,7 @@ def unit_profile_save(*, unit: Unit, actor: User, district_id: int | None, medic
                       handler_name: str, handler_id_number: str, certificate_kind: str,
                       certificate: UploadedFile | None) -> Unit:
     """Save 单位信息 while the unit may still edit it (未提交 or 已驳回)."""
-    if not unit.profile_editable:
-        raise DomainError(_("单位信息已提交审核或已通过，如需修改请联系后台工作人员"))
+    unit_require(actor, unit, SAVE_PROFILE)
     _apply_profile(unit=unit, actor=actor, district_id=district_id, medical_code=medical_code,
                    handler_name=handler_name, handler_id_number=handler_id_number,
                    certificate_kind=certificate_kind, certificate=certificate)
@@ -95,13 +96,13 @@ def _apply_profile(*, unit: Unit, actor: User, district_id: int | None, medical_
 
 def unit_pledge_open(*, unit: Unit, actor: User) -> None:
     """The handler ticked the box and the 承诺书 opened: the 15-second clock starts on the server."""
-    if not unit.profile_editable:
-        raise DomainError(_("单位信息已提交，无需再次确认承诺书"))
+    unit_require(actor, unit, CONFIRM_PLEDGE)
     Unit.objects.filter(pk=unit.pk).update(pledge_opened_at=timezone.now(), pledge_confirmed_at=None)
 
 
 def unit_pledge_confirm(*, unit: Unit, actor: User) -> None:
-    unit.refresh_from_db(fields=["pledge_opened_at"])
+    unit.refresh_from_db(fields=["pledge_opened_at", "status"])
+    unit_require(actor, unit, CONFIRM_PLEDGE)
     now = timezone.now()
     if unit.pledge_opened_at is None:
         raise DomainError(_("请先勾选并阅读《承诺书》"))
@@ -129,8 +130,7 @@ def unit_missing_fields(unit: Unit) -> list[str]:
 
 def unit_submit(*, unit: Unit, actor: User) -> None:
     unit.refresh_from_db()
-    if not unit.profile_editable:
-        raise AlreadyProcessed(_("单位信息已提交，请等待审核"))
+    unit_require(actor, unit, SUBMIT)
     missing = unit_missing_fields(unit)
     if missing:
         raise DomainError(_("请完善以下信息后提交：{missing}").format(missing='、'.join(missing)))
@@ -145,13 +145,13 @@ def unit_submit(*, unit: Unit, actor: User) -> None:
 
 def unit_review(*, unit: Unit, actor: User, approve: bool, reason: str = "") -> None:
     """通过 or 驳回 a pending unit; the handler gets an SMS with the result."""
-    if not actor.has_perm("accounts.review_unit"):
-        raise DomainError(_("没有审核单位的权限"), status=403)
     reason = reason.strip()
     if not approve and not reason:
         raise DomainError(_("请填写驳回原因"), field="reason")
     new_status = Unit.Status.APPROVED if approve else Unit.Status.REJECTED
     with transaction.atomic():
+        # The checks of units/policy.py on the current row: `unit` may be a page's stale copy.
+        unit_require(actor, Unit.objects.select_for_update().get(pk=unit.pk), REVIEW)
         # A rejected unit reads and confirms the 承诺书 again with its corrected profile.
         again: dict[str, Any] = {} if approve else {"pledge_confirmed_at": None}
         transition(unit, from_status=Unit.Status.PENDING, to_status=new_status, reviewed_at=timezone.now(),
@@ -169,8 +169,7 @@ def unit_review(*, unit: Unit, actor: User, approve: bool, reason: str = "") -> 
 
 def unit_staff_edit(*, unit: Unit, actor: User, name: str, **profile: Any) -> Unit:
     """Staff correct a unit's profile (also after approval, when the unit itself can no longer edit)."""
-    if not actor.has_perm("accounts.edit_unit"):
-        raise DomainError(_("没有修改单位信息的权限"), status=403)
+    unit_require(actor, unit, EDIT)
     name = name.strip()
     if not name:
         raise DomainError(_("请填写单位全称"), field="name")
@@ -203,8 +202,7 @@ def _district_name(name: str, *, exclude_id: int = 0) -> str:
 
 def district_create(*, name: str, actor: User) -> District:
     """管理员 adds a 所属区局; it goes to the end of the list units choose from."""
-    if not actor.has_perm("accounts.manage_system"):
-        raise DomainError(_("没有系统管理的权限"), status=403)
+    staff_require(actor, MANAGE_SYSTEM, what=_("系统管理"))
     name = _district_name(name)
     try:
         with transaction.atomic():
@@ -217,8 +215,7 @@ def district_create(*, name: str, actor: User) -> District:
 
 
 def district_rename(*, district: District, name: str, actor: User) -> District:
-    if not actor.has_perm("accounts.manage_system"):
-        raise DomainError(_("没有系统管理的权限"), status=403)
+    staff_require(actor, MANAGE_SYSTEM, what=_("系统管理"))
     name = _district_name(name, exclude_id=district.pk)
     try:
         with transaction.atomic():
@@ -233,8 +230,7 @@ def district_rename(*, district: District, name: str, actor: User) -> District:
 
 def district_set_active(*, district: District, active: bool, actor: User) -> District:
     """A disabled district stays on the units that chose it but is no longer offered for new choices."""
-    if not actor.has_perm("accounts.manage_system"):
-        raise DomainError(_("没有系统管理的权限"), status=403)
+    staff_require(actor, MANAGE_SYSTEM, what=_("系统管理"))
     with transaction.atomic():
         District.objects.filter(pk=district.pk).update(is_active=active)
         district.is_active = active
