@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import staff_can
 
 from .documents import MEMBER_GROUPS, group_label, missing_groups
 from .models import Claim, ClaimDocument, ClaimEvent
@@ -41,9 +42,8 @@ STAFF_UPLOAD_STATUSES = (S.PENDING_UPLOAD, S.RETURNED, S.INITIAL_REVIEW)
 
 
 def is_writing_staff(user: User) -> bool:
-    """Staff who may change something: logged in, active, back office, and not a read-only 区局 account."""
-    return bool(user.is_authenticated and user.kind == User.Kind.STAFF and user.is_active
-                and user.has_perm("accounts.view_backoffice") and user.has_perm("accounts.view_all_districts"))
+    """Staff who may change something: logged in, active, back office, and not read-only (区局)."""
+    return staff_can(user, write=True)
 
 
 def previous_decider_id(claim: Claim, node: str) -> int | None:
@@ -75,7 +75,7 @@ def decide_refusal(user: User, claim: Claim, node: str) -> str:
     """"" when `user` may decide `claim` at `node` now, otherwise the Chinese reason."""
     if node not in NODE_PERMISSION:
         return _("未知的审核节点")
-    if not (is_writing_staff(user) and user.has_perm(NODE_PERMISSION[node])):
+    if not staff_can(user, NODE_PERMISSION[node], write=True):
         return _("没有{node}的权限").format(node=N(node).label)
     if NODE_FOR_STATUS.get(claim.status) != node:
         return _("该理赔当前状态为“{status}”，不在{node}节点").format(status=claim.get_status_display(),
@@ -97,7 +97,7 @@ def upload_refusal(user: User, claim: Claim, group: str) -> str:
         if claim.status not in MEMBER_UPLOAD_STATUSES:
             return _("该理赔当前状态为“{status}”，无需上传材料").format(status=claim.get_status_display())
         return ""
-    if not (is_writing_staff(user) and user.has_perm(UPLOAD_PERMISSION)):
+    if not staff_can(user, UPLOAD_PERMISSION, write=True):
         return _("没有代为上传理赔材料的权限")
     if claim.status not in STAFF_UPLOAD_STATUSES:
         return _("该理赔当前状态为“{status}”，不能再上传材料").format(status=claim.get_status_display())
@@ -108,7 +108,7 @@ def claim_actions(user: User, claim: Claim) -> ClaimActions:
     node = NODE_FOR_STATUS.get(claim.status, "")
     refusal = decide_refusal(user, claim, node) if node else ""
     can_decide = bool(node) and not refusal
-    if is_writing_staff(user) and user.has_perm(UPLOAD_PERMISSION):
+    if staff_can(user, UPLOAD_PERMISSION, write=True):
         groups: tuple[str, ...] = tuple(ClaimDocument.Group.values) if claim.status in STAFF_UPLOAD_STATUSES else ()
     elif user.is_authenticated and user.kind == User.Kind.MEMBER:
         groups = tuple(g for g in MEMBER_GROUPS if not upload_refusal(user, claim, g))
@@ -122,6 +122,6 @@ def claim_actions(user: User, claim: Claim) -> ClaimActions:
         can_return=can_decide and claim.kind != Claim.Kind.HOSPITAL,
         can_change_amount=can_decide, can_upload=bool(groups), upload_groups=groups,
         # A refusal matters only to someone who holds the node's permission; others just look.
-        refusal=refusal if node and user.has_perm(NODE_PERMISSION[node]) else "",
+        refusal=refusal if node and staff_can(user, NODE_PERMISSION[node]) else "",
         missing=missing,
     )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import sees_all_districts, staff_can, staff_district_id
 from zghz.core.crypto import blind_index
 from zghz.core.idcard import mask_card, mask_phone
 from zghz.coverage.models import Coverage
@@ -62,14 +63,12 @@ def claim_for_member(person: Person, number: str) -> Claim:
 
 
 def claims_visible_to_staff(user: User) -> QuerySet[Claim]:
-    if not (user.is_authenticated and user.kind == User.Kind.STAFF and user.is_active
-            and user.has_perm("accounts.view_backoffice")):
+    if not staff_can(user):
         return Claim.objects.none()
-    if user.has_perm("accounts.view_all_districts"):
+    if sees_all_districts(user):
         return Claim.objects.all()
-    if user.district_id is None:
-        return Claim.objects.none()
-    return Claim.objects.filter(unit__district_id=user.district_id)
+    district_id = staff_district_id(user)
+    return Claim.objects.filter(unit__district_id=district_id) if district_id is not None else Claim.objects.none()
 
 
 def claim_for_staff(user: User, number: str) -> Claim:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import staff_can
 from zghz.audit.services import record
 from zghz.core.crypto import blind_index
 from zghz.core.errors import AlreadyProcessed, DomainError
@@ -323,7 +324,7 @@ def claim_accident_create(*, actor: User, id_number: str, accident_date: date | 
     事故日期 (no waiting period for accidents). The claim starts at 待初审; missing documents can follow
     (经办初审 cannot 同意 before they are there). Returns the claim and warnings (an assessment less than
     180 days after the accident)."""
-    if not (is_writing_staff(actor) and actor.has_perm("accounts.claim_initial_review")):
+    if not staff_can(actor, "accounts.claim_initial_review", write=True):
         raise DomainError(_("没有录入意外理赔的权限"), code="forbidden", status=403)
     idn = normalise_id(id_number or "").upper()
     if not idn or check_id_number(idn) is not None:

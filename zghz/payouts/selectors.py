@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import sees_all_districts, staff_can
 from zghz.claims.models import Claim, Recovery
 from zghz.units.models import District
 
@@ -28,8 +29,7 @@ def _money(value: Decimal | None) -> Decimal:
 
 def can_run_payout(user: Any) -> bool:
     """财务 with the city-wide view; nobody else reaches a 支付批次 page."""
-    return bool(user.is_authenticated and user.kind == User.Kind.STAFF and user.has_perm("accounts.run_payout")
-                and user.has_perm("accounts.view_all_districts"))
+    return staff_can(user, "accounts.run_payout") and sees_all_districts(user)
 
 
 def month_range(month: date) -> tuple[datetime, datetime]:

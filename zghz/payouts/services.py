@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import staff_can
 from zghz.audit.services import record
 from zghz.claims.models import Claim, ClaimEvent, Recovery
 from zghz.core.bulk import db_value, insert_rows
@@ -50,7 +51,7 @@ MAKER_CHECKER = _("创建本批次的财务人员不能确认本批次的回盘�
 
 
 def _require_finance(actor: User) -> None:
-    if not (actor.is_active and can_run_payout(actor)):
+    if not (can_run_payout(actor) and staff_can(actor, write=True)):
         raise DomainError(_("没有支付批次的权限"), code="forbidden", status=403)
 
 
