@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -43,11 +43,13 @@ def month_range(month: date) -> tuple[datetime, datetime]:
 
 def payable_claims(*, month: date | None = None, kind: str = "", district: District | None = None,
                    with_account: bool | None = None) -> QuerySet[Claim]:
-    """已完成 claims waiting for a batch (支付状态 待支付) with an amount to pay; `month` is the month of
+    """已完成 claims waiting for a batch (支付状态 待支付) with an amount to pay and no open 待追回 (a
+    reversed settlement); `month` is the month of
     完成时间 (Asia/Shanghai). `with_account=True` keeps those whose person has a bank card and 开户行,
     False those who lack one."""
+    reversed_open = Recovery.objects.filter(claim=OuterRef("pk"), status=Recovery.Status.OPEN)
     qs = Claim.objects.filter(status=Claim.Status.COMPLETED, payment_state=Claim.PaymentState.UNPAID,
-                              approved_amount__gt=0)
+                              approved_amount__gt=0).exclude(Exists(reversed_open))
     if month is not None:
         start, end = month_range(month)
         qs = qs.filter(completed_at__gte=start, completed_at__lt=end)

@@ -30,6 +30,7 @@ from zghz.accounts.models import User
 from zghz.accounts.policy import staff_can
 from zghz.audit.services import record
 from zghz.claims.models import Claim, ClaimEvent, Recovery
+from zghz.claims.settlements import REVERSED_CODE, REVERSED_TEXT
 from zghz.core.bulk import db_value, insert_rows
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.numbers import reserve_numbers
@@ -230,6 +231,7 @@ def _apply(*, actor: User, batch: PayoutBatch, results: list[Result], via: str,
                        .values_list("number", flat=True)[:10])
         raise DomainError(_("理赔 {numbers} 的状态已变化（不再是支付中），本次未做任何标记，请核实后处理").format(
             numbers="、".join(changed)), code="claim_changed", status=409)
+    _settle_reversed(actor=actor, paid=ok_claims, unpaid=failed_claims, now=now)
     label = actor.audit_label[:64]
     amounts = dict(PayoutLine.objects.filter(pk__in=ok_ids + failed_ids).values_list("claim_id", "amount"))
     reasons = dict(PayoutLine.objects.filter(pk__in=failed_ids).values_list("claim_id", "failure_reason")) if failed_ids else {}
@@ -255,6 +257,24 @@ def _apply(*, actor: User, batch: PayoutBatch, results: list[Result], via: str,
     if ok_claims:
         _paid_sms(ok_claims, now)  # queued in this transaction, sent after it commits
     return len(ok_claims), len(failed_claims)
+
+
+def _settle_reversed(*, actor: User, paid: list[int], unpaid: list[int], now: datetime) -> None:
+    """Claims whose settlement was reversed while they were on a line (the engine opened a 待追回): paid
+    → 待追回 stays open and the claim shows it; not paid → nothing to recover, the claim is void."""
+    reversed_ids = set(Recovery.objects.filter(claim_id__in=paid + unpaid, status=Recovery.Status.OPEN)
+                       .values_list("claim_id", flat=True))
+    if not reversed_ids:
+        return
+    Claim.objects.filter(pk__in=[c for c in paid if c in reversed_ids], payment_state=Claim.PaymentState.PAID).update(
+        payment_state=Claim.PaymentState.RECOVERY)
+    void = [c for c in unpaid if c in reversed_ids]
+    Claim.objects.filter(pk__in=void, payment_state=Claim.PaymentState.UNPAID).update(
+        status=Claim.Status.REJECTED, payment_state=Claim.PaymentState.NONE, reject_reason=REVERSED_TEXT,
+        reject_code=REVERSED_CODE)
+    Recovery.objects.filter(claim_id__in=void, status=Recovery.Status.OPEN).update(
+        status=Recovery.Status.RECOVERED, resolved_by=actor, resolved_at=now,
+        note=_("支付失败，款项未付出，无需追回"))
 
 
 # ---------------------------------------------------------------------------------------------------

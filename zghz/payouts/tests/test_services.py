@@ -302,3 +302,26 @@ def test_finance_resolves_a_recovery_once_with_a_note(personas: Personas, financ
     assert entry.detail["claim"] == claim.number and entry.unit_id == claim.unit_id
     with pytest.raises(AlreadyProcessed):
         recovery_resolve(actor=finance2, recovery=recovery, note="again")
+
+
+def test_a_settlement_reversed_while_on_a_line_is_recovered_when_paid_and_void_when_not(
+        personas: Personas, finance2: Any, claims: list[Claim]) -> None:
+    batch = _exported(personas)
+    # The engine found 撤销 records for two claims on the open lines and opened 待追回 for them.
+    recoveries = [Recovery.objects.create(claim=c, amount=c.approved_amount,
+                                          settlement=make_settlement(c.coverage, settlement_type="reversal",
+                                                                     outcome="reversed"))
+                  for c in claims[:2]]
+    upload = return_csv(batch, {claims[1].number: ("失败", "账号不存在")})
+    assert payout_return_import(actor=finance2, batch=batch, upload=upload).outcome == "applied"
+    paid, failed = Claim.objects.get(pk=claims[0].pk), Claim.objects.get(pk=claims[1].pk)
+    assert (paid.status, paid.payment_state) == ("paid", "recovery")
+    assert (failed.status, failed.payment_state, failed.reject_code) == ("rejected", "none", "settlement_reversed")
+    assert [Recovery.objects.get(pk=r.pk).status for r in recoveries] == ["open", "recovered"]
+    assert payable_preview().count == 0  # the void claim never goes back into the pool
+
+
+def test_a_claim_with_an_open_recovery_is_not_payable(personas: Personas, claims: list[Claim]) -> None:
+    Recovery.objects.create(claim=claims[0], amount=Decimal("1.00"),
+                            settlement=make_settlement(claims[0].coverage, settlement_type="reversal", outcome="reversed"))
+    assert payable_preview().count == 2
