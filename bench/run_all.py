@@ -25,6 +25,7 @@ STEPS = [
     ("bench_export.py", ["--runs", "5"]),
     ("bench_records.py", ["--requests", "50"]),
     ("bench_upload.py", ["--runs", "3", "--baseline-runs", "1"]),
+    ("bench_payout_export.py", ["--runs", "3"]),
 ]
 
 
