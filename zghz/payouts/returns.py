@@ -5,25 +5,24 @@ batch file carried), 金额 and the result (成功 / 失败), usually also 户�
 for a failure. Header names vary by bank, so each column is known by several names. A closing 合计 row
 is allowed; when present, its 笔数 and 金额 must agree too.
 
-`read_return` never raises on a bad row: every row it cannot use is reported with its Excel row number
-and what is wrong. `compare` lists every way the file disagrees with the batch. The service applies a
+`read_return` (through the shared reader `zghz.files.sheets`) never raises on a bad row: every row it
+cannot use is reported with its Excel row number and what is wrong. `compare` lists every way the file disagrees with the batch. The service applies a
 回盘 only when both lists are empty, so a wrong file marks nothing.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zghz.files.sheets import Messages, Row, SheetError, cell_text, read_table
+
 CENT = Decimal("0.01")
-HEADER_SEARCH_ROWS = 20
 
 SUCCESS, FAILED = "success", "failed"
 
@@ -54,7 +53,7 @@ def failure_code(reason: str) -> str:
     return "other"
 
 
-# column key -> header names (after removing spaces, * and the bracketed unit: "金额（元）" → "金额")
+# column key -> header names (compared without spaces, * and a bracketed note: "金额（元）" → "金额")
 _HEADERS: dict[str, tuple[str, ...]] = {
     "summary": ("摘要", "用途", "附言", "理赔编号", "交易摘要", "摘要信息"),
     "name": ("户名", "收款人户名", "收款人", "收款人名称", "账户名称", "收款户名", "姓名"),
@@ -67,7 +66,6 @@ REQUIRED = ("summary", "amount", "result")
 COLUMN_LABELS = {"summary": gettext_lazy("摘要"), "name": gettext_lazy("户名"), "card": gettext_lazy("银行卡号"),
                  "amount": gettext_lazy("金额"), "result": gettext_lazy("交易结果"), "reason": gettext_lazy("失败原因")}
 _TOTAL_WORDS = ("合计", "总计", "汇总", "总笔数", "总金额")
-_BRACKETS = re.compile(r"[（(][^）)]*[）)]")
 _COUNT = re.compile(r"(\d+)\s*笔")
 
 
@@ -97,27 +95,7 @@ class ReturnFile:
 
 
 def _text(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
-    return str(v).strip()
-
-
-def _header_key(v: object) -> str:
-    s = _text(v).replace("*", "").replace("＊", "")
-    return _BRACKETS.sub("", "".join(s.split()))
-
-
-def _columns(row: Sequence[object]) -> dict[str, int]:
-    cols: dict[str, int] = {}
-    for i, v in enumerate(row):
-        key = _header_key(v)
-        for name, aliases in _HEADERS.items():
-            if key in aliases and name not in cols:
-                cols[name] = i
-                break
-    return cols
+    return cell_text(v).strip()
 
 
 def _amount(v: object) -> Decimal | None:
@@ -151,21 +129,13 @@ def _result(v: object) -> str | None:
     return None
 
 
-def _blank(row: Sequence[object]) -> bool:
-    return all(not _text(v) for v in row)
-
-
-def _cell(row: Sequence[object], cols: dict[str, int], name: str) -> object:
-    i = cols.get(name)
-    return row[i] if i is not None and i < len(row) else None
-
-
-def _totals(row: Sequence[object], cols: dict[str, int], parsed: ReturnFile) -> bool:
+def _totals(row: Row, parsed: ReturnFile) -> bool:
     """A 合计 row: remembers its 笔数 and 金额 and returns True; False when the row is not one."""
-    texts = [_text(v) for v in row]
+    texts = [_text(v) for v in row.cells]
     if not any(t.startswith(_TOTAL_WORDS) for t in texts):
         return False
-    if _text(_cell(row, cols, "summary")) and not _text(_cell(row, cols, "summary")).startswith(_TOTAL_WORDS):
+    summary = row.text("summary")
+    if summary and not summary.startswith(_TOTAL_WORDS):
         return False
     for i, t in enumerate(texts):
         m = _COUNT.search(t)
@@ -175,86 +145,59 @@ def _totals(row: Sequence[object], cols: dict[str, int], parsed: ReturnFile) -> 
             parsed.total_count = int(texts[i + 1])
         elif t.startswith("总笔数") and t[3:].strip("：: ").isdigit():
             parsed.total_count = int(t[3:].strip("：: "))
-    amount = _amount(_cell(row, cols, "amount"))
+    amount = _amount(row["amount"])
     if amount is not None:
         parsed.total_amount = amount
     return True
 
 
-_UNREADABLE = gettext_lazy("回盘文件无法读取，请上传银行提供的 xlsx 或 csv 文件")
+MESSAGES = Messages(unreadable=gettext_lazy("回盘文件无法读取，请上传银行提供的 xlsx 或 csv 文件"),
+                    no_data=gettext_lazy("回盘文件中没有数据行"),
+                    no_header=gettext_lazy("未找到回盘表头：缺少{names}列"),
+                    too_many_rows=gettext_lazy("回盘文件最多 {max_rows} 行，当前 {count} 行"))
+MAX_ROWS = 200_000
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (BOM or not), else GB18030 (the superset of GBK the banks' Windows clients write)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+def read_return(data: bytes, filename: str) -> ReturnFile:
+    """The rows of a 回盘 file (xlsx, xls or csv, through `zghz.files.sheets`), every unusable row reported
+    with its Excel row number; a file that cannot be used at all comes back with `error` set."""
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
+        table = read_table(data, filename, expected_headers=_HEADERS, required_headers=REQUIRED,
+                           labels=COLUMN_LABELS, max_rows=MAX_ROWS, messages=MESSAGES)
+    except SheetError as e:
+        return ReturnFile(error=e.message)
+    return parse_rows(table.rows)
 
 
-def read_grid(data: bytes, kind: str) -> Sequence[Sequence[object]]:
-    """The first sheet of an xlsx (or the csv) as rows of cell values; `kind` is what
-    `zghz.files.services.check_spreadsheet` found. Raises ValueError with a Chinese message."""
-    try:
-        if kind == "csv":
-            text = _decode(data)
-            sample = text[:8192]
-            delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-            return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-        import python_calamine as pc
-
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return [list(r) for r in wb.get_sheet_by_index(0).to_python(skip_empty_area=False)]
-    except BaseException as exc:  # a malformed file can make the parser fail in any way (pyo3 panics too)
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
-            raise
-        raise ValueError(str(_UNREADABLE)) from exc
-
-
-def read_return(grid: Sequence[Sequence[object]]) -> ReturnFile:
-    """The rows of a 回盘 sheet (`grid[i]` is Excel row i + 1), every unusable row reported."""
+def parse_rows(rows: Iterable[Row]) -> ReturnFile:
     parsed = ReturnFile()
-    header_idx, cols = -1, {}
-    for idx, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        found = _columns(row)
-        if all(k in found for k in REQUIRED):
-            header_idx, cols = idx, found
-            break
-    if header_idx < 0:
-        names = "、".join(f"“{COLUMN_LABELS[k]}”" for k in REQUIRED)
-        parsed.error = _("未找到回盘表头：需要{names}列").format(names=names)
-        return parsed
     seen: dict[str, int] = {}
-    for idx in range(header_idx + 1, len(grid)):
-        row, excel_row = grid[idx], idx + 1
-        if _blank(row) or _totals(row, cols, parsed):
+    for row in rows:
+        if _totals(row, parsed):
             continue
         problems = []
-        summary = _text(_cell(row, cols, "summary")).upper()
+        summary = row.text("summary").upper()
         if not summary:
             problems.append(_("缺少摘要"))
-        amount = _amount(_cell(row, cols, "amount"))
+        amount = _amount(row["amount"])
         if amount is None:
-            problems.append(_("金额格式不正确：{value}").format(value=_text(_cell(row, cols, "amount")) or _("（空）")))
-        result = _result(_cell(row, cols, "result"))
+            problems.append(_("金额格式不正确：{value}").format(value=row.text("amount") or _("（空）")))
+        result = _result(row["result"])
         if result is None:
-            problems.append(_("无法识别的交易结果：{value}").format(value=_text(_cell(row, cols, "result")) or _("（空）")))
+            problems.append(_("无法识别的交易结果：{value}").format(value=row.text("result") or _("（空）")))
         if summary and summary in seen:
             problems.append(_("摘要 {summary} 与第 {row} 行重复").format(summary=summary, row=seen[summary]))
-        if problems:
-            parsed.bad_rows.append((excel_row, "；".join(problems)))
+        if problems or amount is None or result is None:
+            parsed.bad_rows.append((row.number, "；".join(problems)))
             continue
-        seen[summary] = excel_row
-        reason = _text(_cell(row, cols, "reason"))
-        assert amount is not None and result is not None
+        seen[summary] = row.number
+        reason = row.text("reason")
         parsed.rows.append(ReturnRow(
-            row=excel_row, summary=summary, name="".join(_text(_cell(row, cols, "name")).split()),
-            card=re.sub(r"[\s-]", "", _text(_cell(row, cols, "card"))), amount=amount, result=result,
+            row=row.number, summary=summary, name="".join(row.text("name").split()),
+            card=re.sub(r"[\s-]", "", row.text("card")), amount=amount, result=result,
             reason=reason if result == FAILED else "", code=failure_code(reason) if result == FAILED else ""))
     if not parsed.rows and not parsed.bad_rows:
-        parsed.error = _("回盘文件中没有数据行")
+        parsed.error = str(MESSAGES.no_data)
     return parsed
 
 
