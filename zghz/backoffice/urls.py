@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("zghz.backoffice.enrolment_urls")),
     path("", include("zghz.backoffice.coverage_urls")),
     path("", include("zghz.backoffice.payout_urls")),
+    path("", include("zghz.backoffice.claims_urls")),
 ]

@@ -6,9 +6,12 @@ from typing import Any
 
 from django.utils import timezone
 
+from zghz.claims.models import Claim, ClaimDocument
 from zghz.conftest import Personas
+from zghz.coverage.models import Coverage
 from zghz.enrolment.models import WorkOrder
 from zghz.exports.models import ExportJob
+from zghz.files.models import StoredFile
 from zghz.plans.models import Plan, PlanYear
 
 
@@ -19,8 +22,22 @@ def build_objects(personas: Personas) -> dict[str, Any]:
     export_job = ExportJob.objects.create(kind="coverage.unit", owner=personas.unit_a.handler,
                                           unit_id=personas.unit_a.pk, status=ExportJob.Status.DONE,
                                           expires_at=timezone.now() + timedelta(days=7))
+    today = timezone.localdate()
+    coverage = Coverage.objects.create(person=personas.member, plan=plan, plan_year=year, unit=personas.unit_a,
+                                       work_order=order, start_date=today - timedelta(days=100),
+                                       end_date=today + timedelta(days=200), waiting_until=today)
+    claim = Claim.objects.create(number="LP20260101000001", kind=Claim.Kind.CRITICAL_ILLNESS, person=personas.member,
+                                 coverage=coverage, unit=personas.unit_a, plan_year=year,
+                                 status=Claim.Status.INITIAL_REVIEW, computed_amount="15000.00",
+                                 diagnosed_on=today - timedelta(days=10), declared_at=timezone.now())
+    stored = StoredFile.objects.create(purpose="claim_document", original_name="报告.jpg", content_type="image/jpeg",
+                                       size=1, sha256="0" * 64, storage_name="claim_document/walk",
+                                       unit_id=personas.unit_a.pk)
+    document = ClaimDocument.objects.create(claim=claim, group=ClaimDocument.Group.EXAM_REPORT, file=stored,
+                                            uploaded_at=timezone.now())
     return {"unit": personas.unit_a, "plan": plan, "plan_year": year, "work_order": order,
-            "export_job": export_job, **payout_objects(personas, plan, year, order)}
+            "export_job": export_job, "claim": claim, "claim_document": document,
+            **payout_objects(personas, plan, year, order)}
 
 
 def payout_objects(personas: Personas, plan: Plan, year: PlanYear, order: WorkOrder) -> dict[str, Any]:
@@ -73,4 +90,6 @@ SAMPLES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "district_id": lambda o: o["unit"].district_id,
     "batch_number": lambda o: o["payout_batch"].number,
     "recovery_id": lambda o: o["recovery"].pk,
+    "claim_number": lambda o: o["claim"].number,
+    "document_id": lambda o: o["claim_document"].pk,
 }
