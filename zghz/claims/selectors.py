@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -105,7 +105,7 @@ def claim_search(user: User, *, status: str = "", kind: str = "", number: str = 
     # A review queue is worked first come, first served; any other list shows the newest first.
     if status in (S.INITIAL_REVIEW, S.BUSINESS_REVIEW, S.REPORT_REVIEW):
         return qs.order_by("declared_at", "id")
-    return qs.order_by("-declared_at", "-id")
+    return qs.order_by(F("declared_at").desc(nulls_first=True), "-id")
 
 
 def claim_queue_counts(user: User) -> dict[str, int]:
@@ -170,7 +170,8 @@ def claims_of_unit(unit: Unit, f: ClaimFilter | None = None) -> QuerySet[Claim]:
         qs = qs.filter(declared_at__gte=_local_start(date.fromisoformat(f.date_from)))
     if f.date_to:
         qs = qs.filter(declared_at__lt=_local_start(date.fromisoformat(f.date_to) + timedelta(days=1)))
-    return qs.order_by("-declared_at", "-id")
+    # 待上传 claims have no 申报时间 yet: they come first, as on PostgreSQL's descending index.
+    return qs.order_by(F("declared_at").desc(nulls_first=True), "-id")
 
 
 def unit_plans(unit: Unit) -> list[Plan]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -35,6 +35,7 @@ from zghz.coverage.models import Coverage
 from zghz.files.models import StoredFile
 from zghz.files.services import DOCUMENT_TYPES, IMAGE_TYPES, store_upload
 from zghz.members.models import Person
+from zghz.plans.models import PlanYear
 from zghz.sms.services import sms_queue
 
 from .documents import group_label, missing_groups
@@ -273,30 +274,17 @@ class AccidentAmount:
     computation: dict[str, Any]
 
 
-def _accident_rules(plan_year: Any) -> tuple[Decimal, dict[int, Decimal]]:
-    """The plan year's death amount and disability ratio per grade."""
-    typed = getattr(plan_year, "rules", None)
-    if typed is not None:
-        return typed.accident.death, {g: typed.accident.disability_ratio(g) for g in range(1, 11)}
-    # Until the typed rules read the JSON: the same shape, defaults of SPEC §3 where a key is missing.
-    raw = (plan_year.benefit_rules or {}).get("accident") or {}
-    ratios = raw.get("disability_ratios") or {}
-    return (Decimal(str(raw.get("death", "50000.00"))),
-            {g: Decimal(str(ratios.get(str(g), (Decimal(11 - g) / 10)))) for g in range(1, 11)})
-
-
-def accident_amount(*, plan_year: Any, result: str, grade: int | None, previously_paid: Decimal) -> AccidentAmount:
+def accident_amount(*, plan_year: PlanYear, result: str, grade: int | None, previously_paid: Decimal) -> AccidentAmount:
     """death = the plan year's death amount; grade g = death × the grade's ratio (half-up to the cent);
     a death after a disability of the same accident pays the difference (never below 0)."""
-    death, ratios = _accident_rules(plan_year)
-    steps: dict[str, Any] = {"rule": "accident", "death_amount": str(death), "result": result}
+    rules = plan_year.rules.accident
+    steps: dict[str, Any] = {"rule": "accident", "death_amount": str(rules.death), "result": result}
     if result == Claim.AccidentResult.DEATH:
-        base = death
+        base = rules.death
     else:
         assert grade is not None
-        ratio = ratios[grade]
-        base = (death * ratio).quantize(CENT, rounding=ROUND_HALF_UP)
-        steps.update(grade=grade, ratio=str(ratio))
+        base = rules.disability_amount(grade)
+        steps.update(grade=grade, ratio=str(rules.disability_ratio(grade)))
     steps["base_amount"] = str(base)
     amount = base
     if previously_paid:

@@ -58,7 +58,8 @@ def claim(cov: Coverage, *, kind: str = Claim.Kind.CRITICAL_ILLNESS, status: str
     c = Claim.objects.create(
         number=reserve_claim_numbers(1)[0], kind=kind, person=cov.person, coverage=cov, unit=cov.unit,
         plan_year=cov.plan_year, status=status, computed_amount=Decimal(amount),
-        rule_version=f"{cov.plan_year_id}:v1", declared_at=timezone.now(), **defaults)
+        rule_version=f"{cov.plan_year_id}:v1",
+        declared_at=None if status == Claim.Status.PENDING_UPLOAD else timezone.now(), **defaults)
     ClaimEvent.objects.create(claim=c, node=ClaimEvent.Node.SYSTEM, at=timezone.now(),
                               decision="" if status != Claim.Status.COMPLETED else ClaimEvent.Decision.AGREE)
     return c

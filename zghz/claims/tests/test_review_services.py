@@ -284,7 +284,6 @@ def test_it_sends_the_member_the_sms_after_commit(personas: Personas, outbox: An
 
 def test_it_dates_a_critical_illness_claim_from_the_members_upload(personas: Personas, cov: Any) -> None:
     c = claim(cov)
-    Claim.objects.filter(pk=c.pk).update(declared_at=timezone.now() - timedelta(days=3))
+    assert c.declared_at is None  # 待上传: not declared yet
     c = uploaded(c, personas)
-    assert c.declared_at is not None
-    assert timezone.now() - c.declared_at < timedelta(minutes=1)
+    assert c.declared_at is not None and timezone.now() - c.declared_at < timedelta(minutes=1)
