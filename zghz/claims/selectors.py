@@ -201,8 +201,9 @@ def unit_claim_figures(unit: Unit, plan_id: int) -> list[YearFigures]:
         years.setdefault(row["plan_year__year"], {}).update(people=row["people"], premiums=row["premiums"])
     for crow in cl:
         years.setdefault(crow["plan_year__year"], {}).update(claims=crow["n"], amount=crow["amount"])
-    zero = Decimal("0.00")
-    return [YearFigures(y, d.get("people", 0), d.get("premiums") or zero, d.get("claims", 0), d.get("amount") or zero)
+    cent = Decimal("0.01")
+    return [YearFigures(y, d.get("people", 0), Decimal(d.get("premiums") or 0).quantize(cent), d.get("claims", 0),
+                        Decimal(d.get("amount") or 0).quantize(cent))
             for y, d in sorted(years.items(), reverse=True)]
 
 
@@ -232,20 +233,25 @@ def with_list_details(qs: QuerySet[Claim]) -> QuerySet[Claim]:
         "paid_amount", "declared_at", "completed_at", "person__name", "person__phone", "plan_year__plan__name")
 
 
+def _local(dt: datetime | None) -> str:
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M:%S") if dt else ""
+
+
 def export_rows(qs: QuerySet[Claim], chunk_size: int = 2000) -> Iterator[tuple[Any, ...]]:
-    """The unit's 导出: one tuple per claim in EXPORT_HEADERS order, masked like the page, streamed."""
+    """The unit's 导出: one tuple per claim in EXPORT_COLUMNS order, masked like the page, streamed."""
     for c in with_list_details(qs).iterator(chunk_size=chunk_size):
-        amount = claim_amount(c)
         yield (c.number, c.person.name, mask_phone(c.person.phone) if c.person.phone else "", c.plan_year.plan.name,
-               c.get_kind_display(), c.diagnosed_on, c.diagnosis_name, amount,
-               timezone.localtime(c.declared_at).replace(tzinfo=None) if c.declared_at else None,
-               timezone.localtime(c.completed_at).replace(tzinfo=None) if c.completed_at else None,
-               c.get_status_display())
+               c.get_kind_display(), c.diagnosed_on, c.diagnosis_name, claim_amount(c), _local(c.declared_at),
+               _local(c.completed_at), c.get_status_display())
 
 
-EXPORT_HEADERS = [gettext_lazy("理赔编号"), gettext_lazy("理赔人"), gettext_lazy("手机号"), gettext_lazy("参保项目"),
-                  gettext_lazy("报销险种"), gettext_lazy("确诊时间"), gettext_lazy("疾病名称"), gettext_lazy("理赔金额"),
-                  gettext_lazy("申报时间"), gettext_lazy("完成时间"), gettext_lazy("状态")]
+# (header, xlsx kind, width) of the unit's 导出, in the page's column order.
+EXPORT_COLUMNS = [
+    (gettext_lazy("理赔编号"), "text", 20), (gettext_lazy("理赔人"), "text", 12), (gettext_lazy("手机号"), "text", 14),
+    (gettext_lazy("参保项目"), "text", 12), (gettext_lazy("报销险种"), "text", 10), (gettext_lazy("确诊时间"), "date", 12),
+    (gettext_lazy("疾病名称"), "text", 20), (gettext_lazy("理赔金额"), "money", 12), (gettext_lazy("申报时间"), "text", 20),
+    (gettext_lazy("完成时间"), "text", 20), (gettext_lazy("状态"), "text", 10),
+]
 
 
 # ---------------------------------------------------------------------------------------------------

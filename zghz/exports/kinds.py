@@ -12,6 +12,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from zghz.accounts.models import User
+from zghz.claims.selectors import EXPORT_COLUMNS, ClaimFilter, claims_of_unit
+from zghz.claims.selectors import export_rows as claim_export_rows
 from zghz.core.idcard import mask_card, mask_id, mask_phone
 from zghz.coverage.selectors import RecordFilter, coverage_for_staff, coverage_of_unit, export_rows
 from zghz.units.models import Unit
@@ -21,6 +23,7 @@ from .xlsx import DATE, MONEY, TEXT, Column
 
 COVERAGE_UNIT = "coverage.unit"
 COVERAGE_STAFF = "coverage.staff"
+CLAIMS_UNIT = "claims.unit"
 
 def _coverage_columns() -> list[Column]:
     return [
@@ -62,9 +65,20 @@ def _coverage_staff(job: ExportJob) -> ExportSource:
                         lambda: map(_mask_staff_row, export_rows(qs, with_unit=True)))
 
 
+def _claims_unit(job: ExportJob) -> ExportSource:
+    # The unit's 理赔 list as the page shows it (phones masked: a claims list is not a renewal roster).
+    unit = Unit.objects.filter(pk=job.unit_id, handler_id=job.owner_id).first() if job.unit_id else None
+    if unit is None:
+        raise Http404
+    qs = claims_of_unit(unit, ClaimFilter.from_params(job.params))
+    columns = [Column(str(header), kind, width) for header, kind, width in EXPORT_COLUMNS]
+    return ExportSource(_("理赔记录"), columns, qs, lambda: claim_export_rows(qs))
+
+
 KINDS: dict[str, Callable[[ExportJob], ExportSource]] = {
     COVERAGE_UNIT: _coverage_unit,
     COVERAGE_STAFF: _coverage_staff,
+    CLAIMS_UNIT: _claims_unit,
 }
 
 

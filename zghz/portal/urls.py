@@ -15,8 +15,8 @@ urlpatterns = [
     path("unit/pledge/open/", views.pledge_open, name="pledge_open"),
     path("unit/pledge/confirm/", views.pledge_confirm, name="pledge_confirm"),
     path("unit/certificate/", views.certificate, name="certificate"),
-    path("claims/", views.coming_soon, {"nav": "claims", "title": gettext_lazy("理赔分析")}, name="claims"),
     path("manage/", views.coming_soon, {"nav": "manage", "title": gettext_lazy("参保管理")}, name="manage"),
     path("", include("zghz.portal.enrolment_urls")),
     path("", include("zghz.portal.coverage_urls")),
+    path("", include("zghz.portal.claims_urls")),
 ]

@@ -85,7 +85,7 @@ def other_member(phone: str = "13900000002") -> Person:
     from zghz.core.crypto import blind_index
     from zghz.core.idcard import birth_date
 
-    idn = make_id("32020219880202456")
+    idn = make_id("32020219880202" + phone[-3:])
     return Person.objects.create(
         name="李娜", id_number=idn, id_hash=blind_index(idn, purpose="id"), birth_date=birth_date(idn), phone=phone,
         phone_hash=blind_index(phone, purpose="phone"), bank_card="6228480402564890026", bank_name="无锡农村商业银行",

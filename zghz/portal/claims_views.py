@@ -1,0 +1,118 @@
+"""理赔分析 in the unit portal (SPEC §6.5, manual 五): choose 参保项目 for the per-year 参保人数, 缴费金额,
+理赔件数 and 理赔金额; the unit's claims filtered by 理赔人姓名, 理赔人电话 and 理赔时间 (查询 / 重置),
+paginated, 导出 to xlsx; a claim's detail with 理赔进度.
+
+The unit comes from `handler_view`; every claim is read through `claim_for_unit` or `claims_of_unit`, so a
+claim of another unit's coverage is 404 for every method.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+import zghz.claims.converters  # noqa: F401  (registers the `claim` converter)
+from zghz.claims.forms import ClaimQueryForm
+from zghz.claims.models import Claim
+from zghz.claims.selectors import (
+    claim_amount,
+    claim_card,
+    claim_for_unit,
+    claim_progress,
+    claim_rows,
+    claims_of_unit,
+    unit_claim_figures,
+    unit_plans,
+    with_list_details,
+)
+from zghz.core.errors import DomainError
+from zghz.core.idcard import mask_phone
+from zghz.exports.kinds import CLAIMS_UNIT
+from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
+from zghz.exports.services import export_start
+from zghz.files.views import file_response
+from zghz.units.models import Unit
+
+from .access import handler_view
+
+PER_PAGE = 20
+FILTER_FIELDS = ("plan", "name", "phone", "date_from", "date_to")
+
+
+def _page(request: HttpRequest, unit: Unit, form: ClaimQueryForm, *, status: int = 200) -> HttpResponse:
+    figures: list[Any] = []
+    page_obj = None
+    rows: list[dict[str, Any]] = []
+    if form.is_valid():
+        f = form.claim_filter()
+        if f.plan_id:
+            figures = unit_claim_figures(unit, f.plan_id)
+        page_obj = Paginator(with_list_details(claims_of_unit(unit, f)), PER_PAGE).get_page(request.GET.get("page"))
+        rows = claim_rows(page_obj)
+    return render(request, "portal/claims/analysis.html", {
+        "unit": unit, "nav": "claims", "form": form, "figures": figures, "page_obj": page_obj, "rows": rows,
+        "export_fields": {k: form.data.get(k, "") for k in FILTER_FIELDS},
+    }, status=status)
+
+
+@handler_view
+@require_GET
+def claims(request: HttpRequest, unit: Unit) -> HttpResponse:
+    form = ClaimQueryForm(request.GET, plans=unit_plans(unit))
+    return _page(request, unit, form)
+
+
+@handler_view
+@require_POST
+def claims_export(request: HttpRequest, unit: Unit) -> HttpResponse:
+    form = ClaimQueryForm(request.POST, plans=unit_plans(unit))
+    if not form.is_valid():
+        return _page(request, unit, form, status=400)
+    f = form.claim_filter()
+    try:
+        job = export_start(kind=CLAIMS_UNIT, owner=request.user, unit=unit,  # type: ignore[arg-type]
+                           params=f.as_params(), audit_filter=f.for_audit())
+    except DomainError as e:
+        form.add_error(None, e.message)
+        return _page(request, unit, form, status=e.status)
+    return redirect("portal:claims_export_job", job_id=job.pk)
+
+
+@handler_view
+def claims_export_job(request: HttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
+    # The owner check comes before the method check: someone else's job is 404 whatever the method.
+    job = export_job_for_owner(request.user, job_id, unit=unit)  # type: ignore[arg-type]
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    context = {"unit": unit, "nav": "claims", "job": job}
+    if request.headers.get("HX-Request"):
+        return render(request, "portal/claims/_export_job.html", context)
+    return render(request, "portal/claims/export_job.html", context)
+
+
+@handler_view
+def claims_export_download(request: HttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
+    job = export_file_for_owner(request.user, job_id, unit=unit)  # type: ignore[arg-type]
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    assert job.file is not None
+    return file_response(job.file, actor=request.user, unit=unit, inline=False)
+
+
+@handler_view
+def claim_detail(request: HttpRequest, unit: Unit, claim_number: str) -> HttpResponse:
+    """理赔详情 as SPEC §6.5 lists it; 理赔完成 with the month-end notice once completed."""
+    claim = claim_for_unit(unit, claim_number)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
+    person = claim.person
+    return render(request, "portal/claims/detail.html", {
+        "unit": unit, "nav": "claims", "claim": claim, "amount": claim_amount(claim),
+        "masked_phone": mask_phone(person.phone) if person.phone else "", "masked_card": claim_card(claim),
+        "progress": claim_progress(claim),
+        "done": claim.status in (Claim.Status.COMPLETED, Claim.Status.PAID),
+    })
