@@ -31,6 +31,7 @@ from zghz.audit.services import record
 from zghz.core.crypto import blind_index
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import check_id_number, normalise_id
+from zghz.core.workflow import lock, transition
 from zghz.coverage.models import Coverage
 from zghz.files.models import StoredFile
 from zghz.files.services import DOCUMENT_TYPES, IMAGE_TYPES, store_upload
@@ -80,27 +81,21 @@ FLAG_LABELS = {
 }
 
 
-def _event(claim: Claim, *, node: str, actor: User | None, decision: str = "", comment: str = "") -> ClaimEvent:
-    return ClaimEvent.objects.create(claim=claim, node=node, decision=decision, actor=actor, at=timezone.now(),
-                                     comment=comment)
+def _event(claim: Claim, *, node: str, actor: User | None, action: str, decision: str = "",
+           comment: str = "", detail: dict[str, Any] | None = None) -> ClaimEvent:
+    """One 理赔进度 entry, with the claim's status after the step."""
+    return ClaimEvent.log(actor=actor, action=action, status=claim.status, decision=decision, comment=comment,
+                          detail=detail, claim=claim, node=node)
 
 
 def _lock(claim: Claim, *statuses: str) -> Claim:
     """Re-read the claim under a row lock; AlreadyProcessed when it is no longer in one of `statuses`."""
-    locked = (Claim.objects.select_for_update(of=("self",)).select_related("person", "unit", "plan_year__plan")
-              .get(pk=claim.pk))
-    if locked.status not in statuses:
-        raise AlreadyProcessed()
-    return locked
+    return lock(Claim.objects.select_related("person", "unit", "plan_year__plan"), claim.pk, from_status=statuses)
 
 
 def _move(claim: Claim, from_status: str, to_status: str, **fields: Any) -> None:
     """The status change itself: only one request moves the claim out of `from_status`."""
-    if not Claim.objects.filter(pk=claim.pk, status=from_status).update(status=to_status, **fields):
-        raise AlreadyProcessed()
-    claim.status = to_status
-    for k, v in fields.items():
-        setattr(claim, k, v)
+    transition(claim, from_status=from_status, to_status=to_status, **fields)
 
 
 def _notify_member(claim: Claim, event: ClaimEvent, text: str) -> None:
@@ -183,18 +178,19 @@ def claim_decide(*, actor: User, claim: Claim, node: str, decision: str, comment
                 change = _("核定金额由 {old} 元改为 {new} 元，原因：{reason}").format(
                     old=current, new=new_amount, reason=reason)
                 comment = f"{comment}（{change}）" if comment else change
-            _event(c, node=node, actor=actor, decision=decision, comment=comment)
+            _event(c, node=node, actor=actor, action="agree", decision=decision, comment=comment,
+                   detail={k: v for k, v in detail.items() if k.startswith("amount_")})
             record(action="claim.agree", actor=actor, unit=c.unit, obj=c, status=to_status,
                    approved_amount=str(c.approved_amount), **detail)
         elif decision == D.DISAGREE:
             _move(c, from_status, S.REJECTED, reject_reason=comment[:255], payment_state=Claim.PaymentState.NONE)
-            event = _event(c, node=node, actor=actor, decision=decision, comment=comment)
+            event = _event(c, node=node, actor=actor, action="disagree", decision=decision, comment=comment)
             record(action="claim.reject", actor=actor, unit=c.unit, obj=c, reason=comment, **detail)
             _notify_member(c, event, f"您的{c.get_kind_display()}理赔申请（{c.number}）未通过审核，原因：{comment}。"
                                      "如有疑问请联系单位经办人。")
         else:
             _move(c, from_status, S.RETURNED, return_comment=comment[:255])
-            event = _event(c, node=node, actor=actor, decision=decision, comment=comment)
+            event = _event(c, node=node, actor=actor, action="return", decision=decision, comment=comment)
             record(action="claim.return", actor=actor, unit=c.unit, obj=c, comment=comment, **detail)
             if c.kind == Claim.Kind.CRITICAL_ILLNESS:
                 how = "请通过灵锡 APP、市总工会微信公众号或江苏工会 APP 的理赔记录重新上传。"
@@ -245,7 +241,6 @@ def claim_documents_upload(*, actor: User, claim: Claim, group: str, files: Sequ
                                          uploaded_at__lt=last_return).update(is_current=False)
         docs = ClaimDocument.objects.bulk_create(
             [ClaimDocument(claim=c, group=group, file=s, uploaded_by=actor, uploaded_at=now) for s in stored])
-        _event(c, node=node, actor=actor, comment=_("{group} {n} 份").format(group=group_label(group), n=len(docs)))
         moved = False
         if c.status in (S.PENDING_UPLOAD, S.RETURNED) and not missing_groups(c):
             fields: dict[str, Any] = {"return_comment": ""}
@@ -253,6 +248,8 @@ def claim_documents_upload(*, actor: User, claim: Claim, group: str, files: Sequ
                 fields["declared_at"] = now  # 申报时间 of a 重疾 claim: the member's upload (SPEC §9)
             _move(c, c.status, S.INITIAL_REVIEW, **fields)
             moved = True
+        _event(c, node=node, actor=actor, action="upload", comment=_("{group} {n} 份").format(
+            group=group_label(group), n=len(docs)), detail={"group": group, "files": len(docs)})
         record(action="claim.staff_upload" if not by_member else "claim.upload", actor=actor, unit=c.unit, obj=c,
                number=c.number, group=group, files=len(docs), submitted=moved)
     return docs
@@ -412,7 +409,7 @@ def claim_accident_create(*, actor: User, id_number: str, accident_date: date | 
         )
         ClaimDocument.objects.bulk_create([ClaimDocument(claim=claim, group=g, file=s, uploaded_by=actor,
                                                          uploaded_at=now) for g, ss in stored.items() for s in ss])
-        _event(claim, node=N.STAFF_UPLOAD, actor=actor, comment=_("线下录入{type}理赔，材料 {n} 份").format(
+        _event(claim, node=N.STAFF_UPLOAD, actor=actor, action="accident_create", comment=_("线下录入{type}理赔，材料 {n} 份").format(
             type=claim.get_accident_type_display(), n=sum(len(ss) for ss in stored.values())))
         record(action="claim.accident_create", actor=actor, unit=coverage.unit, obj=claim, number=number,
                accident_type=accident_type, result=result, grade=grade, amount=str(amounts.amount),
