@@ -21,6 +21,8 @@ def placeholder(converter: Any) -> str:
         return "00000000-0000-0000-0000-000000000000"
     if kind == "IntConverter":
         return "999999"
+    if kind == "ClaimNumberConverter":
+        return "LP20990101999999"
     return "x"
 
 
