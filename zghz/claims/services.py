@@ -39,6 +39,7 @@ from zghz.members.models import Person
 from zghz.plans.models import PlanYear
 from zghz.sms.services import sms_queue
 
+from .adjudication import rule_version
 from .documents import group_label, missing_groups
 from .models import Claim, ClaimDocument, ClaimEvent
 from .numbers import reserve_claim_numbers
@@ -403,7 +404,7 @@ def claim_accident_create(*, actor: User, id_number: str, accident_date: date | 
                             if accident_type == Claim.AccidentType.WORK_INJURY else Claim.GradeStandard.ACCIDENT),
             assessed_on=assessed, person=person, coverage=coverage, unit=coverage.unit, plan_year=py,
             status=S.INITIAL_REVIEW, computed_amount=amounts.amount, computation=amounts.computation,
-            rule_version=f"{py.pk}:v{py.version}", flags=flags, diagnosed_on=day,
+            rule_version=rule_version(py), flags=flags, diagnosed_on=day,
             diagnosis_name=(diagnosis_name or "").strip()[:128], hospital_name=(hospital_name or "").strip()[:128],
             declared_at=now,
         )
