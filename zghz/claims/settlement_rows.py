@@ -172,67 +172,95 @@ def parse_money(value: Any) -> Decimal | None:
     return d.quantize(CENT)
 
 
+_TEXT_FIELDS = ("serial", "name", "hospital_name", "diagnosis_code", "diagnosis_name", "settlement_type",
+                "original_serial")
+_RAW_LABELS = tuple((f, COLUMNS[f]) for f in COLUMNS if f != "id_number")
+
+
+def _date_of(value: Any, text: str) -> date | None:
+    if value.__class__ is str and len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return date.fromisoformat(text)  # the common case, in C
+        except ValueError:
+            return None
+    return parse_date(value)
+
+
+def _money_of(value: Any, text: str) -> Decimal | None:
+    if value.__class__ is str and text.isascii():
+        try:
+            d = Decimal(text)
+        except (InvalidOperation, ValueError):
+            return parse_money(value)  # "1,234.50" and the like
+        dot = text.find(".")
+        if (dot >= 0 and len(text) - dot > 3) or not d.is_finite() or abs(d) > MONEY_LIMIT:
+            return None  # more than two decimals (or "1e3", NaN, too large)
+        return d.quantize(CENT)
+    return parse_money(value)
+
+
 def parse_record(row: int, cells: Mapping[str, Any], *, today: date) -> Record | list[str]:
     """Typed record, or the reasons (SPEC §6.1 codes) why the row cannot be used."""
     reasons: list[str] = []
-    text = {f: cell_text(cells.get(f)) for f in ("serial", "name", "hospital_name", "diagnosis_code",
-                                                  "diagnosis_name", "settlement_type", "original_serial")}
-    raw_id = cells.get("id_number")
-    id_text = cell_text(raw_id)
+    # Every cell as trimmed text, once (the raw fields are kept as read).
+    t: dict[str, str] = {}
+    for f, v in cells.items():
+        t[f] = v.strip() if v.__class__ is str and v.isascii() else cell_text(v)
+    get = t.get
     for f in REQUIRED_FIELDS:
-        value = id_text if f == "id_number" else text.get(f)
-        if value is None:
-            value = cell_text(cells.get(f))
-        if not value:
+        if not get(f):
             reasons.append("missing_field")
             break
-    if len(text["serial"]) > MAX_LENGTHS["serial"] or len(text["original_serial"]) > MAX_LENGTHS["original_serial"]:
+    serial, original = get("serial", ""), get("original_serial", "")
+    if len(serial) > MAX_LENGTHS["serial"] or len(original) > MAX_LENGTHS["original_serial"]:
         reasons.append("missing_field")  # no real 流水号 is that long: the column holds something else
-    is_reversal = text["settlement_type"] in REVERSAL_TYPES
-    if is_reversal and not text["original_serial"]:
+    is_reversal = get("settlement_type", "") in REVERSAL_TYPES
+    if is_reversal and not original:
         reasons.append("missing_field")
 
+    raw_id = cells.get("id_number")
+    id_text = get("id_number", "")
     id_number = normalise_id(id_text)
     # A number cell lost the digits past the 15th (Excel); it cannot identify anyone.
     id_was_number = isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool)
     if id_text and (id_was_number or check_id_number(id_number, today=today) is not None):
         reasons.append("bad_id")
 
-    dates: dict[str, date | None] = {}
-    for f in DATE_FIELDS:
-        v = cells.get(f)
-        d = parse_date(v)
-        dates[f] = d
-        if d is None and cell_text(v):
-            reasons.append("bad_date")
-    amounts: dict[str, Decimal | None] = {}
+    admitted = _date_of(cells.get("admitted_on"), get("admitted_on", ""))
+    discharged = _date_of(cells.get("discharged_on"), get("discharged_on", ""))
+    settled = _date_of(cells.get("settled_on"), get("settled_on", ""))
+    if ((admitted is None and get("admitted_on")) or (discharged is None and get("discharged_on"))
+            or (settled is None and get("settled_on"))):
+        reasons.append("bad_date")
+    amounts: list[Decimal | None] = []
     for f in MONEY_FIELDS:
-        v = cells.get(f)
-        m = parse_money(v)
+        text = get(f, "")
+        m = _money_of(cells.get(f), text) if text else None
         # A 撤销 record carries the original's amounts negated; a normal one never has a negative amount.
         if m is not None and m < 0 and not is_reversal:
             m = None
-        amounts[f] = m
-        if m is None and cell_text(v):
+        if m is None and text and "bad_amount" not in reasons:
             reasons.append("bad_amount")
+        amounts.append(m)
 
-    admitted, discharged, settled = dates["admitted_on"], dates["discharged_on"], dates["settled_on"]
     if admitted and discharged and discharged < admitted:
         reasons.append("discharge_before_admission")
-    if any(d is not None and d > today for d in (admitted, discharged, settled)):
+    if ((admitted is not None and admitted > today) or (discharged is not None and discharged > today)
+            or (settled is not None and settled > today)):
         reasons.append("future_date")
     if reasons:
         return sort_reasons(reasons)
     assert admitted and discharged and settled
-    raw = {COLUMNS[f]: cell_text(cells.get(f)) for f in COLUMNS if f != "id_number" and f in cells}
+    total_cost, fund_paid, self_pay, self_expense = amounts
+    name = get("name", "")
     return Record(
-        row=row, serial=text["serial"], id_number=id_number, name=normalise_name(text["name"])[:64],
-        hospital_name=text["hospital_name"][:128], admitted_on=admitted, discharged_on=discharged,
-        diagnosis_code=text["diagnosis_code"].upper()[:32], diagnosis_name=text["diagnosis_name"][:128],
-        total_cost=amounts["total_cost"], fund_paid=amounts["fund_paid"],  # type: ignore[arg-type]
-        self_pay=amounts["self_pay"], self_expense=amounts["self_expense"],  # type: ignore[arg-type]
-        settled_on=settled, is_reversal=is_reversal, original_serial=text["original_serial"] if is_reversal else "",
-        raw=raw,
+        row=row, serial=serial, id_number=id_number, name=(name if name.isascii() else normalise_name(name))[:64],
+        hospital_name=get("hospital_name", "")[:128], admitted_on=admitted, discharged_on=discharged,
+        diagnosis_code=get("diagnosis_code", "").upper()[:32], diagnosis_name=get("diagnosis_name", "")[:128],
+        total_cost=total_cost, fund_paid=fund_paid, self_pay=self_pay,  # type: ignore[arg-type]
+        self_expense=self_expense, settled_on=settled, is_reversal=is_reversal,  # type: ignore[arg-type]
+        original_serial=original if is_reversal else "",
+        raw={label: t[f] for f, label in _RAW_LABELS if f in t},
     )
 
 

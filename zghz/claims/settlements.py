@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -92,6 +93,8 @@ class SettlementReport:
     rows: list[RowReport]  # in the order of the input
     dry_run: bool
     batch_id: int | None = None
+    # seconds per phase (read, parse, look-ups, adjudicate, write, commit), for the benchmark
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -176,6 +179,7 @@ class _Run:
     to_store: list[tuple[Record, RowReport, int | None, int | None]] = field(default_factory=list)
     claims: list[_NewClaim] = field(default_factory=list)
     voids: list[_Void] = field(default_factory=list)
+    clock: _Clock = field(default_factory=lambda: _Clock())
     phones: dict[int, str] = field(default_factory=dict)  # person id -> sealed phone
     hashes: dict[str, str] = field(default_factory=dict)  # ID number -> blind index
 
@@ -194,19 +198,23 @@ def settlements_import(*, actor: User | None, source: str, rows: Iterable[tuple[
     claims and a SettlementImport (`batch`, or a new one) with the report and counts, all in one
     transaction. Raises DomainError (Chinese message) when the file as a whole cannot be used."""
     file_name = ""
+    clock = _Clock()
     if file is not None:
         data, file_name = file
         rows = read_settlement_upload(data, file_name)
+        clock.lap("read")
     if rows is None:
         raise TypeError("settlements_import needs rows or file")
     today = timezone.localdate()
     parsed = [(n, cell_text(cells.get("serial")), parse_record(n, cells, today=today)) for n, cells in rows]
+    del rows
+    clock.lap("parse")
     if progress:
         progress(len(parsed) // 10)
     for attempt in (1, 2):
         try:
             return _import(parsed, actor=actor, source=source, dry_run=dry_run, batch=batch, api_client=api_client,
-                           file_name=file_name, today=today, progress=progress)
+                           file_name=file_name, today=today, progress=progress, clock=clock)
         except IntegrityError:
             # Only a writer that bypassed the import lock can get here (the serial is unique); the
             # second pass finds its rows stored and answers `duplicate` for them.
@@ -227,8 +235,8 @@ def read_settlement_upload(data: bytes, name: str) -> list[tuple[int, dict[str, 
 
 def _import(parsed: list[tuple[int, str, Record | list[str]]], *, actor: User | None, source: str,
             dry_run: bool, batch: SettlementImport | None, api_client: str, file_name: str, today: date,
-            progress: Progress | None) -> SettlementReport:
-    run = _Run(today=today, rows=[])
+            progress: Progress | None, clock: _Clock) -> SettlementReport:
+    run = _Run(today=today, rows=[], clock=clock)
     valid: list[Record] = []
     reports: dict[int, RowReport] = {}
     for n, serial, p in parsed:
@@ -246,14 +254,26 @@ def _import(parsed: list[tuple[int, str, Record | list[str]]], *, actor: User | 
         _adjudicate(run, valid, reports)
         if progress:
             progress(len(parsed) // 2)
-        report = SettlementReport(rows=run.rows, dry_run=dry_run)
+        report = SettlementReport(rows=run.rows, dry_run=dry_run, timings=clock.laps)
         if dry_run:
             transaction.set_rollback(True)
             return report
         batch = _write(run, actor=actor, source=source, batch=batch, api_client=api_client, file_name=file_name,
                        report=report)
         report.batch_id = batch.pk
+    clock.lap("commit")
     return report
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def _lock() -> None:
@@ -392,6 +412,7 @@ def _adjudicate(run: _Run, valid: list[Record], reports: dict[int, RowReport]) -
         if not rec.is_reversal:
             seen.add(rec.serial)
         fresh.append(rec)
+    run.clock.lap("duplicates")
     if not fresh:
         return
     hashes = run.hashes = {rec.id_number: id_hash_of(rec.id_number) for rec in fresh}
@@ -406,6 +427,7 @@ def _adjudicate(run: _Run, valid: list[Record], reports: dict[int, RowReport]) -
     stays = _stays(person_ids)
     originals = _originals(sorted({r.original_serial for r in fresh if r.is_reversal}))
     ci_match: dict[tuple[int, str], str | None] = {}
+    run.clock.lap("lookups")
     run.phones = {pid: phone for pid, _name, phone in people.values()}
     names = {pid: name for pid, name, _phone in people.values()}
 
@@ -469,6 +491,7 @@ def _adjudicate(run: _Run, valid: list[Record], reports: dict[int, RowReport]) -
                     if not rep.flags and ci_flags:
                         rep.flags = ci_flags
         run.to_store.append((rec, rep, pid, cov.id if cov else None))
+    run.clock.lap("adjudicate")
 
 
 def _coverage_on(covs: list[_Cov], day: date, rules: Mapping[int, Any]) -> _Cov | None:
@@ -531,7 +554,9 @@ def _write(run: _Run, *, actor: User | None, source: str, batch: SettlementImpor
             v.state.number = v.report.claim = v.state.new.number
     _insert_records(run, batch=batch, source=source, now=now)
     record_ids = dict(SettlementRecord.objects.filter(batch=batch).values_list("serial", "id"))
+    run.clock.lap("write_records")
     _insert_claims(run, record_ids=record_ids, now=now)
+    run.clock.lap("write_claims")
     _apply_voids(run, record_ids=record_ids, actor=actor, now=now)
     _queue_sms(run)
     counts = report.counts
@@ -542,6 +567,7 @@ def _write(run: _Run, *, actor: User | None, source: str, batch: SettlementImpor
     record(action="settlement.import", actor=actor, obj=batch, source=source, api_client=api_client,
            rows=len(report.rows), counts=counts, claims=dict(claims_created))
     batch.refresh_from_db()
+    run.clock.lap("write_report")
     return batch
 
 
