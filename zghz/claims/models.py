@@ -65,13 +65,14 @@ class Claim(models.Model):
     grade_standard = models.CharField(_("鉴定标准"), max_length=16, choices=GradeStandard.choices, blank=True)
     assessed_on = models.DateField(_("鉴定日期"), null=True, blank=True)
 
+    # Indexed by claim_person_idx (person, kind) and claim_unit_list_idx (unit, declared_at) below.
     person = models.ForeignKey("members.Person", verbose_name=_("理赔人"), on_delete=models.PROTECT,
-                               related_name="claims")
+                               related_name="claims", db_index=False)
     coverage = models.ForeignKey("coverage.Coverage", verbose_name=_("参保记录"), on_delete=models.PROTECT,
                                  related_name="claims")
     # The coverage's unit, denormalised so that the unit's 理赔 list needs no join.
     unit = models.ForeignKey("units.Unit", verbose_name=_("参保单位"), on_delete=models.PROTECT,
-                             related_name="claims")
+                             related_name="claims", db_index=False)
     # The plan year version whose rules the claim was adjudicated with.
     plan_year = models.ForeignKey("plans.PlanYear", verbose_name=_("参保项目"), on_delete=models.PROTECT,
                                   related_name="claims")
@@ -152,7 +153,7 @@ class ClaimEvent(TimelineEvent):
         DISAGREE = "disagree", _("不同意")
         RETURN = "return", _("退回")
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events", db_index=False)  # (claim, at)
     node = models.CharField(_("节点"), max_length=16, choices=Node.choices)
     decision = models.CharField(_("审核结果"), max_length=16, choices=Decision.choices, blank=True)
     # The node says what happened; `action` is free for a finer code (e.g. "void" after a 撤销).
@@ -273,8 +274,10 @@ class SettlementRecord(models.Model):
         CREATED = "created", _("已生成重疾理赔")
         EXISTS = "exists", _("重疾理赔已存在")
 
-    serial = models.CharField(_("结算流水号"), max_length=64, unique=True)
-    id_hash = models.CharField(max_length=64, db_index=True)
+    # Unique and indexed through Meta (no LIKE-pattern copies of the indexes: the import writes 100,000
+    # rows at a time and every index costs).
+    serial = models.CharField(_("结算流水号"), max_length=64)
+    id_hash = models.CharField(max_length=64)
     id_number = EncryptedTextField(_("身份证号"))
     name = models.CharField(_("姓名"), max_length=64)
     hospital_name = models.CharField(_("医院名称"), max_length=128, blank=True)
@@ -288,11 +291,11 @@ class SettlementRecord(models.Model):
     self_expense = _money(_("个人自费"))
     settled_on = models.DateField(_("结算日期"))
     settlement_type = models.CharField(_("结算类型"), max_length=16, choices=Type.choices, blank=True)
-    original_serial = models.CharField(_("原结算流水号"), max_length=64, blank=True, db_index=True)
+    original_serial = models.CharField(_("原结算流水号"), max_length=64, blank=True)
     person = models.ForeignKey("members.Person", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+")
+                               related_name="+", db_index=False)  # settlement_person_idx
     coverage = models.ForeignKey("coverage.Coverage", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+")
+                                 related_name="+", db_index=False)  # nothing looks records up by coverage
     outcome = models.CharField(_("处理结果"), max_length=20, choices=Outcome.choices)
     amount = _money(_("金额"), null=True, blank=True)
     flags: Any = models.JSONField(_("提示"), default=list, blank=True)
@@ -300,7 +303,7 @@ class SettlementRecord(models.Model):
     critical_illness = models.CharField(_("重疾"), max_length=8, choices=CriticalIllness.choices, blank=True)
     source = models.CharField(_("来源"), max_length=8, choices=SettlementImport.Source.choices)
     batch = models.ForeignKey(SettlementImport, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="records")
+                              related_name="records", db_index=False)  # settlement_batch_idx
     row_number = models.PositiveIntegerField(_("行号"), null=True, blank=True)
     # The fields as read, except 身份证号 (kept encrypted in `id_number` only).
     raw: Any = models.JSONField(_("原始数据"), default=dict, blank=True)
@@ -309,9 +312,13 @@ class SettlementRecord(models.Model):
     class Meta:
         ordering = ["settled_on", "serial"]
         verbose_name = _("医保结算记录")
+        constraints = [models.UniqueConstraint(fields=["serial"], name="settlement_unique_serial")]
         indexes = [
             models.Index(fields=["batch", "outcome"], name="settlement_batch_idx"),
             models.Index(fields=["person", "admitted_on"], name="settlement_person_idx"),
+            models.Index(fields=["id_hash"], name="settlement_id_hash_idx"),
+            models.Index(fields=["original_serial"], condition=~Q(original_serial=""),
+                         name="settlement_original_idx"),
         ]
 
     def __str__(self) -> str:
