@@ -47,7 +47,7 @@ from zghz.files.services import check_spreadsheet
 from zghz.members.models import Person
 from zghz.members.selectors import id_hash_of
 from zghz.plans.models import PlanYear
-from zghz.sms.services import sms_queue
+from zghz.sms.services import QueuedSms, sms_queue_many
 
 from . import adjudication as adj
 from .models import Claim, ClaimEvent, Recovery, SettlementImport, SettlementRecord
@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 OUT = SettlementRecord.Outcome
 S = Claim.Status
 P = Claim.PaymentState
-CHUNK = 2000  # keys per IN (...) look-up
+CHUNK = 5000  # keys per IN (...) look-up
 IMPORT_LOCK = 0x5A47485A_0006  # pg_advisory_xact_lock key: one settlement import at a time
 REVERSED_CODE = "settlement_reversed"
 REVERSED_TEXT = "医保结算已撤销"
@@ -103,6 +103,11 @@ class SettlementReport:
 
     def as_json(self) -> list[dict[str, Any]]:
         return [r.as_json() for r in self.rows]
+
+    def compact(self) -> list[list[Any]]:
+        """The report as SettlementImport.report stores it (see SettlementImport.report_rows)."""
+        return [[r.row, r.serial, r.outcome, None if r.amount is None else f"{r.amount:.2f}", r.flags, r.reasons,
+                 r.critical_illness, r.claim] for r in self.rows]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -561,12 +566,14 @@ def _write(run: _Run, *, actor: User | None, source: str, batch: SettlementImpor
     _queue_sms(run)
     counts = report.counts
     claims_created = Counter(c.kind for c in run.claims)
-    SettlementImport.objects.filter(pk=batch.pk).update(
-        status=SettlementImport.Status.DONE, counts=counts, report=report.as_json(), rows_total=len(report.rows),
-        rows_done=len(report.rows), finished_at=timezone.now(), started_at=batch.started_at or now)
+    done = {"status": SettlementImport.Status.DONE, "counts": counts, "report": report.compact(),
+            "rows_total": len(report.rows), "rows_done": len(report.rows), "finished_at": timezone.now(),
+            "started_at": batch.started_at or now}
+    SettlementImport.objects.filter(pk=batch.pk).update(**done)
+    for name, value in done.items():
+        setattr(batch, name, value)
     record(action="settlement.import", actor=actor, obj=batch, source=source, api_client=api_client,
            rows=len(report.rows), counts=counts, claims=dict(claims_created))
-    batch.refresh_from_db()
     run.clock.lap("write_report")
     return batch
 
@@ -688,11 +695,13 @@ def _apply_voids(run: _Run, *, record_ids: dict[str, int], actor: User | None, n
 
 
 def _queue_sms(run: _Run) -> None:
+    """The 待上传 notice of every new 重疾 claim, queued in one statement and sent after commit."""
+    messages = []
     for c in run.claims:
-        if c.kind != Claim.Kind.CRITICAL_ILLNESS:
-            continue
         sealed = run.phones.get(c.person_id, "")
-        if not sealed:
+        if c.kind != Claim.Kind.CRITICAL_ILLNESS or not sealed:
             continue
-        sms_queue(phone=decrypt_str(sealed), text=CI_SMS.format(number=c.number, amount=c.amount),
-                  purpose="claim", idempotency_key=f"claim:{c.number}:pending_upload", unit_id=c.cov.unit_id)
+        messages.append(QueuedSms(phone=decrypt_str(sealed), text=CI_SMS.format(number=c.number, amount=c.amount),
+                                  purpose="claim", idempotency_key=f"claim:{c.number}:pending_upload",
+                                  unit_id=c.cov.unit_id))
+    sms_queue_many(messages=messages)

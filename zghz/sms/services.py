@@ -1,6 +1,8 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zghz.audit.services import record
-from zghz.core.crypto import blind_index
+from zghz.core.bulk import db_value, insert_rows
+from zghz.core.crypto import blind_index, encrypt_str
 from zghz.core.errors import DomainError
 from zghz.core.idcard import is_valid_phone
 
 from .models import PhoneLock, SmsMessage, VerificationCode
-from .tasks import deliver_on_commit
+from .tasks import deliver_many_on_commit, deliver_on_commit
 
 CODE_TTL = timedelta(minutes=5)
 CODE_MAX_TRIES = 5
@@ -40,6 +43,41 @@ def sms_queue(*, phone: str, text: str, purpose: str, idempotency_key: str,
               unit_id: int | None = None) -> SmsMessage:
     """Queue one SMS; it is sent after the surrounding transaction commits. The same key queues once."""
     return _enqueue(phone=phone, text=text, purpose=purpose, idempotency_key=idempotency_key, unit_id=unit_id)
+
+
+@dataclass(frozen=True)
+class QueuedSms:
+    phone: str
+    text: str
+    purpose: str
+    idempotency_key: str
+    unit_id: int | None = None
+
+
+def sms_queue_many(*, messages: Sequence[QueuedSms]) -> int:
+    """Queue many SMS in one statement (same rules as sms_queue: sent after commit, a key queues once).
+    Returns how many were new."""
+    if not messages:
+        return 0
+    now = db_value(SmsMessage._meta.get_field("created_at"), timezone.now())
+    rows = [(encrypt_str(m.phone), blind_index(m.phone, purpose="phone"), f"【{settings.SMS_SIGN_NAME}】{m.text}", "",
+             m.purpose, m.idempotency_key, SmsMessage.Status.QUEUED, 0, "", "", m.unit_id, now) for m in messages]
+    keys = [m.idempotency_key for m in messages]
+    existing: set[str] = set()
+    for i in range(0, len(keys), 1000):
+        existing.update(SmsMessage.objects.filter(idempotency_key__in=keys[i:i + 1000])
+                        .values_list("idempotency_key", flat=True))
+    fresh = list({r[5]: r for r in rows if r[5] not in existing}.values())
+    insert_rows(SmsMessage, ("phone", "phone_hash", "text", "body", "purpose", "idempotency_key", "status",
+                             "attempts", "gateway_id", "error", "unit_id", "created_at"), fresh,
+                on_conflict="ON CONFLICT (idempotency_key) DO NOTHING")
+    new_keys = [r[5] for r in fresh]
+    ids: list[int] = []
+    for i in range(0, len(new_keys), 1000):
+        ids.extend(SmsMessage.objects.filter(idempotency_key__in=new_keys[i:i + 1000], status=SmsMessage.Status.QUEUED)
+                   .values_list("pk", flat=True))
+    deliver_many_on_commit(ids)
+    return len(ids)
 
 
 def _enqueue(*, phone: str, text: str, purpose: str, idempotency_key: str, unit_id: int | None = None,

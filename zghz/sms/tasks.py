@@ -56,6 +56,21 @@ def deliver_on_commit(message_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
+def sms_deliver_many(message_ids: list[int]) -> int:
+    """Hand a batch queued in one transaction (a settlement import's notices) to one sms_deliver task
+    each. Runs on the worker, so the transaction that queued them pays one broker call, not one each."""
+    for pk in message_ids:
+        sms_deliver.delay(pk)
+    return len(message_ids)
+
+
+def deliver_many_on_commit(message_ids: list[int]) -> None:
+    if message_ids:
+        ids = list(message_ids)
+        transaction.on_commit(lambda: sms_deliver_many.delay(ids), robust=True)
+
+
+@shared_task(ignore_result=True)
 def sms_sweep() -> int:
     """Every few minutes: hand again to the worker messages still `queued` (the broker was down at commit
     time, or the retries ran out). Safe to repeat: sms_deliver claims a row before sending it."""

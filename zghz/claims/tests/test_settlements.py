@@ -57,7 +57,7 @@ def test_it_approves_a_covered_stay_and_stores_the_record_claim_and_event(person
     assert (event.node, event.decision, event.actor) == ("system", "agree", None)
     assert report.batch_id is not None
     batch = SettlementImport.objects.get(pk=report.batch_id)
-    assert batch.counts == {"approved": 1} and batch.report == report.as_json() and batch.status == "done"
+    assert batch.counts == {"approved": 1} and batch.report_rows() == report.as_json() and batch.status == "done"
     assert AuditEntry.objects.filter(action="settlement.import", object_id=str(batch.pk)).exists()
 
 
