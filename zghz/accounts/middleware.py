@@ -12,6 +12,7 @@ from .policy import is_staff
 LAST_SEEN = "staff_last_seen"
 # Set in the fresh session after an idle logout so the login page can say why.
 TIMED_OUT = "staff_timed_out"
+TOUCH_EVERY = 60  # seconds
 
 
 def mark_staff_active(request: HttpRequest) -> None:
@@ -34,6 +35,8 @@ class StaffIdleTimeoutMiddleware:
                 record(action="logout", actor=user, obj=user, portal="staff", reason="idle")
                 logout(request)
                 request.session[TIMED_OUT] = True
-            else:
+            elif last is None or now - int(last) >= TOUCH_EVERY:
+                # Written at most once a minute: every write is an UPDATE of the session row and a new
+                # cookie, on every page a clerk opens. The clock may run up to a minute early, never late.
                 request.session[LAST_SEEN] = now
         return self.get_response(request)

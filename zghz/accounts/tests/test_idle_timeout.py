@@ -48,3 +48,16 @@ def test_it_leaves_unit_handlers_alone(client: Client, personas: Any) -> None:
         assert client.get("/unit/").status_code == 200
     with time_machine.travel(start + timedelta(minutes=45), tick=False):
         assert client.get("/unit/").status_code == 200
+
+
+def test_it_writes_the_session_at_most_once_a_minute(client: Client, personas: Any) -> None:
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        staff_login(client, "clerk")
+        assert client.get("/staff/").status_code == 200
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        r = client.get("/staff/")
+        assert r.status_code == 200 and "sessionid" not in r.cookies  # session row not written again
+    with time_machine.travel(start + timedelta(seconds=90), tick=False):
+        r = client.get("/staff/")
+        assert r.status_code == 200 and "sessionid" in r.cookies  # the clock moved on
