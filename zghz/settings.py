@@ -155,11 +155,11 @@ DATABASES = {
         "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
     }
 }
-# A PostgreSQL streaming replica for exports and dashboards (zghz.ops.routers); unset, they read the primary.
+# A PostgreSQL streaming replica for exports and dashboards (zghz.core.routers); unset, they read the primary.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {**_database(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
-DATABASE_ROUTERS = ["zghz.ops.routers.ReplicaRouter"]
+DATABASE_ROUTERS = ["zghz.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -29,8 +29,8 @@ from zghz.accounts.models import User
 from zghz.audit.services import record
 from zghz.core.crypto import encrypt_bytes
 from zghz.core.errors import DomainError
+from zghz.core.routers import replica_reads
 from zghz.files.models import StoredFile
-from zghz.ops.routers import replica_reads
 from zghz.units.models import Unit
 
 from .kinds import KINDS, source_for

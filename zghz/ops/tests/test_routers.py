@@ -4,9 +4,9 @@ from typing import Any
 
 from django.db import router
 
+from zghz.core.routers import replica_reads
 from zghz.coverage.models import Coverage
 from zghz.exports.models import ExportJob
-from zghz.ops.routers import replica_reads
 
 
 def _with_replica(settings: Any) -> None:
