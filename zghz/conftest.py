@@ -169,6 +169,22 @@ def _required_services(django_db_setup: Any, django_db_blocker: Any) -> None:
         assert Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
 
 
+def clear_cache() -> None:
+    """Forget what this test process put in the cache (used 动态口令, login and SMS counters). On Redis only
+    this process's keys go (test_settings gives each process its own key prefix): parallel workers and
+    other runs share the database."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if not settings.REDIS_URL:
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def outbox(tmp_path: Any, settings: Any, transactional_db: Any) -> Any:
     """A fresh SMS outbox file; SMS reach it after commit (tasks inline), so these tests really commit."""

@@ -283,8 +283,13 @@ STAFF_TOTP_REQUIRED = env_bool("STAFF_TOTP_REQUIRED", True)
 if PRODUCTION and not STAFF_TOTP_REQUIRED:
     raise ImproperlyConfigured("STAFF_TOTP_REQUIRED cannot be switched off in production")
 STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 30 * 60)
+# Login throttles (accounts/services.py): per username, and per client address (see TRUSTED_PROXY_COUNT).
+STAFF_FAILURE_WINDOW_SECONDS = 60 * 60
 STAFF_MAX_FAILED_LOGINS = 5
 STAFF_LOCK_SECONDS = 15 * 60
+# Above one person's lockout, below what it takes to lock one account twice.
+STAFF_IP_MAX_FAILED_LOGINS = 8
+STAFF_IP_BLOCK_SECONDS = 60 * 60
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -13,6 +13,9 @@ STORAGES["private"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": str(VAR_DIR / "test-private")},
 }
+# Each test process keys the cache apart, so parallel workers sharing one Redis database neither see nor
+# clear each other's counters (zghz.conftest.clear_cache).
+CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"  # noqa: F405
 # Tests run tasks inline even when REDIS_URL is set (it then backs the cache); the worker test starts
 # a real Celery worker explicitly.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -48,8 +48,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     totp_secret = EncryptedTextField(blank=True)
     totp_confirmed = models.BooleanField(default=False)
-    failed_logins = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

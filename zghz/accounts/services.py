@@ -1,14 +1,12 @@
 import hashlib
 import hmac
 import time
-from datetime import timedelta
 
 import pyotp
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,12 +14,14 @@ from django.utils.translation import gettext_lazy
 from zghz.audit.services import record
 from zghz.core.crypto import blind_index
 from zghz.core.errors import DomainError
+from zghz.core.middleware import current_ip
 
 from .models import User
 from .roles import ROLES
 
 LOGIN_FAILED = gettext_lazy("用户名或密码错误")
 LOCKED = gettext_lazy("登录失败次数过多，账户已锁定 15 分钟，请稍后再试")
+THROTTLED = gettext_lazy("本机登录失败次数过多，请 1 小时后再试")
 TOTP_FAILED = gettext_lazy("动态口令错误，请重新输入")
 TOTP_ISSUER = "职工互助保障管理系统"
 # Codes are valid for the current 30-second step and one on either side: remember used ones that long.
@@ -50,60 +50,119 @@ def staff_create(*, username: str, password: str, roles: list[str], full_name: s
     return user
 
 
-def _count_failure(*, user: User, username: str, factor: str) -> bool:
-    """Count one failed factor (password or 动态口令). The fifth failure in a row locks the account for
-    STAFF_LOCK_SECONDS; returns True when this failure locked it. Committed before the caller raises, so
-    the count survives the error answer."""
-    now = timezone.now()
-    with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
-        user.refresh_from_db(fields=["failed_logins"])
-        if user.failed_logins >= settings.STAFF_MAX_FAILED_LOGINS:
-            User.objects.filter(pk=user.pk).update(
-                failed_logins=0, locked_until=now + timedelta(seconds=settings.STAFF_LOCK_SECONDS)
-            )
-            record(action="login.locked", obj=user, result="locked", username=username, factor=factor)
-            return True
-        record(action="login.failure", obj=user, result="failed", username=username, factor=factor)
-    return False
+# Login throttling lives in the shared cache (production refuses to start without one) and is keyed by
+# what the caller typed, not by an account: an unknown username is counted, locked and answered exactly
+# like a real one, so neither the answer nor the count tells whether a staff account exists.
+#
+# Two counters, both fixed windows of STAFF_FAILURE_WINDOW_SECONDS from the first failure:
+# - per username: STAFF_MAX_FAILED_LOGINS failures lock the name for STAFF_LOCK_SECONDS;
+# - per client address: STAFF_IP_MAX_FAILED_LOGINS failures (any usernames, both factors) refuse that
+#   address for STAFF_IP_BLOCK_SECONDS. It is below twice the username limit, so one address can lock
+#   an account at most once before it is itself refused: nobody keeps a colleague locked out from one
+#   machine, while the colleague's own typos still only lock their own name.
+# Attempts refused because of a lock are not counted (they cannot succeed, and counting them would let
+# a locked colleague's retries block the whole office behind one address).
 
 
-def _is_locked(user: User) -> bool:
-    return bool(user.locked_until and user.locked_until > timezone.now())
+def _key(kind: str, value: str) -> str:
+    return f"staff-login:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+
+
+def _lock(key: str, seconds: int) -> None:
+    # The value is the deadline, the expiry only the clean-up: the deadline follows the clock the rest of
+    # the system reads.
+    cache.set(key, time.time() + seconds, timeout=seconds)
+
+
+def _is_locked(key: str) -> bool:
+    until = cache.get(key)
+    return until is not None and float(until) > time.time()
+
+
+def _refusal(*, username: str, ip: str | None) -> DomainError | None:
+    """The answer for a name or address that is locked right now, or None."""
+    if ip and _is_locked(_key("ip-block", ip)):
+        return DomainError(THROTTLED, code="throttled", status=429)
+    if _is_locked(_key("user-lock", username)):
+        return DomainError(LOCKED, code="locked", status=429)
+    return None
+
+
+def _bump(key: str) -> int:
+    cache.add(key, 0, timeout=settings.STAFF_FAILURE_WINDOW_SECONDS)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr: this failure starts a new window
+        cache.add(key, 1, timeout=settings.STAFF_FAILURE_WINDOW_SECONDS)
+        return 1
+
+
+def _count_failure(*, user: User | None, username: str, factor: str, ip: str | None,
+                   error: DomainError) -> DomainError:
+    """Count one failed factor (password or 动态口令) against the username and the address; answers the
+    error to raise: `error` itself, or the lock that this failure started."""
+    answer = error
+    if _bump(_key("user-fail", username)) >= settings.STAFF_MAX_FAILED_LOGINS:
+        _lock(_key("user-lock", username), settings.STAFF_LOCK_SECONDS)
+        cache.delete(_key("user-fail", username))
+        record(action="login.locked", obj=user, result="locked", username=username[:64], factor=factor,
+               portal="staff")
+        answer = DomainError(LOCKED, code="locked", status=429)
+    else:
+        record(action="login.failure", obj=user, result="failed", username=username[:64], factor=factor,
+               portal="staff")
+    if ip and _bump(_key("ip-fail", ip)) >= settings.STAFF_IP_MAX_FAILED_LOGINS:
+        _lock(_key("ip-block", ip), settings.STAFF_IP_BLOCK_SECONDS)
+        cache.delete(_key("ip-fail", ip))
+        record(action="login.locked", result="throttled", username=username[:64], factor=factor, portal="staff",
+               scope="ip")
+        if answer is error:
+            answer = DomainError(THROTTLED, code="throttled", status=429)
+    return answer
 
 
 def staff_check_password(*, username: str, password: str) -> User:
-    """First factor. Five failures lock the account for 15 minutes; the answer never says which part was wrong."""
+    """First factor. The answer never says which part was wrong, nor whether the username exists: an
+    unknown name is counted and locked like a real one, and its password is hashed all the same."""
+    ip = current_ip()
+    refused = _refusal(username=username, ip=ip)
+    if refused is not None:
+        record(action="login.failure", result=refused.code, username=username[:64], factor="password",
+               portal="staff")
+        raise refused
     user = User.objects.filter(username=username, kind=User.Kind.STAFF, is_active=True).first()
     if user is None:
-        record(action="login.failure", result="failed", username=username[:64], portal="staff")
-        raise DomainError(LOGIN_FAILED)
-    if _is_locked(user):
-        record(action="login.failure", actor=None, obj=user, result="locked", username=username)
-        raise DomainError(LOCKED, code="locked", status=429)
-    if not user.check_password(password):
-        if _count_failure(user=user, username=username, factor="password"):
-            raise DomainError(LOCKED, code="locked", status=429)
-        raise DomainError(LOGIN_FAILED)
+        User().set_password(password)  # the same work as a real check, so timing tells nothing either
+        ok = False
+    else:
+        ok = user.check_password(password)
+    if user is None or not ok:
+        raise _count_failure(user=user, username=username, factor="password", ip=ip,
+                             error=DomainError(LOGIN_FAILED))
     return user
 
 
 def staff_check_totp(*, user: User, code: str) -> None:
-    """Second factor. Wrong codes count toward the same lockout as wrong passwords."""
-    user.refresh_from_db(fields=["is_active", "locked_until", "totp_secret", "totp_confirmed", "failed_logins"])
+    """Second factor. Wrong codes count toward the same locks as wrong passwords."""
+    user.refresh_from_db(fields=["is_active", "totp_secret", "totp_confirmed"])
     if not user.is_active:
         raise DomainError(LOGIN_FAILED)
-    if _is_locked(user):
-        record(action="login.failure", obj=user, result="locked", username=user.username, factor="totp")
-        raise DomainError(LOCKED, code="locked", status=429)
+    ip = current_ip()
+    refused = _refusal(username=user.username, ip=ip)
+    if refused is not None:
+        record(action="login.failure", obj=user, result=refused.code, username=user.username, factor="totp",
+               portal="staff")
+        raise refused
     if not totp_verify(user=user, code=code):
-        if _count_failure(user=user, username=user.username, factor="totp"):
-            raise DomainError(LOCKED, code="locked", status=429)
-        raise DomainError(TOTP_FAILED, field="code")
+        raise _count_failure(user=user, username=user.username, factor="totp", ip=ip,
+                             error=DomainError(TOTP_FAILED, field="code"))
 
 
 def staff_login_succeeded(*, user: User) -> None:
-    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=timezone.now())
+    """A completed login clears the username's failures (never the address's: a valid account must not
+    reset an address that is guessing at others)."""
+    cache.delete(_key("user-fail", user.username))
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     record(action="login.success", actor=user, obj=user, portal="staff")
 
 

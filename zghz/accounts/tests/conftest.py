@@ -1,12 +1,13 @@
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
+
+from zghz.conftest import clear_cache
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
-    """Used 动态口令 are remembered in the cache; every test starts without that memory."""
-    cache.clear()
+    """Used 动态口令 and login failures are remembered in the cache; every test starts without them."""
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()

@@ -40,8 +40,7 @@ def test_it_locks_after_five_failures_and_the_lock_survives_the_error(personas: 
             assert fail_password("clerk").status == 400
         e = fail_password("clerk")
         assert (e.message, e.status, e.code) == (LOCKED, 429, "locked")
-        personas.clerk.refresh_from_db()
-        assert personas.clerk.locked_until == start + timedelta(minutes=15)
+    with time_machine.travel(start + timedelta(minutes=14, seconds=59), tick=False):
         with pytest.raises(DomainError) as locked:
             staff_check_password(username="clerk", password=PASSWORD)
         assert locked.value.status == 429
@@ -57,8 +56,40 @@ def test_it_resets_the_count_on_a_completed_login(personas: Any) -> None:
     staff_login_succeeded(user=personas.clerk)
     for _ in range(4):
         assert fail_password("clerk").status == 400
-    personas.clerk.refresh_from_db()
-    assert personas.clerk.locked_until is None
+    assert staff_check_password(username="clerk", password=PASSWORD) == personas.clerk
+
+
+def answers(username: str, password: str = "wrong-password") -> tuple[str, int, str]:
+    with pytest.raises(DomainError) as e:
+        staff_check_password(username=username, password=password)
+    return e.value.message, e.value.status, e.value.code
+
+
+def test_an_unknown_username_is_answered_and_counted_like_a_real_one(personas: Any) -> None:
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        real = [answers("clerk") for _ in range(6)] + [answers("clerk", PASSWORD)]
+        unknown = [answers("no-such-staff") for _ in range(6)] + [answers("no-such-staff", PASSWORD)]
+    assert real == unknown
+    assert real[0] == ("用户名或密码错误", 400, "invalid") and real[4] == (LOCKED, 429, "locked")
+    for username in ("clerk", "no-such-staff"):
+        rows = AuditEntry.objects.filter(detail__username=username)
+        assert rows.filter(action="login.failure", result="failed").count() == 4
+        assert rows.filter(action="login.locked").count() == 1
+        assert rows.filter(action="login.failure", result="locked").count() == 2
+    with time_machine.travel(start + timedelta(minutes=15, seconds=1), tick=False):
+        assert answers("no-such-staff") == ("用户名或密码错误", 400, "invalid")
+        assert staff_check_password(username="clerk", password=PASSWORD) == personas.clerk
+
+
+def test_an_inactive_or_non_staff_account_is_answered_like_an_unknown_one(personas: Any) -> None:
+    personas.finance.is_active = False
+    personas.finance.save()
+    handler = personas.unit_a.handler
+    handler.set_password(PASSWORD)
+    handler.save()
+    for username in ("finance", handler.username):
+        assert [answers(username, PASSWORD) for _ in range(5)] == [answers("nobody-" + username) for _ in range(5)]
 
 
 def test_it_enrols_and_verifies_a_totp_secret(personas: Any) -> None:

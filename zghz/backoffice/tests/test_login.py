@@ -83,6 +83,62 @@ def test_it_locks_after_five_failures_and_unlocks_after_fifteen_minutes(client: 
     assert AuditEntry.objects.filter(action="login.locked", object_id=str(personas.clerk.pk)).count() == 1
 
 
+def _error_text(response: Any) -> str:
+    body = response.content.decode()
+    return next((text for text in ("用户名或密码错误", "账户已锁定 15 分钟", "本机登录失败次数过多") if text in body), "")
+
+
+def test_an_unknown_username_gets_the_same_answers_as_a_real_one(client: Client, personas: Any) -> None:
+    def attempts(username: str, ip: str) -> list[tuple[int, str]]:
+        out = []
+        for password in ["wrong-password"] * 5 + [PASSWORD]:
+            r = client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip)
+            out.append((r.status_code, _error_text(r)))
+        return out
+
+    real = attempts("clerk", "10.0.0.1")
+    unknown = attempts("no-such-staff", "10.0.0.2")
+    assert real == unknown == [(200, "用户名或密码错误")] * 4 + [(429, "账户已锁定 15 分钟")] * 2
+    assert not is_logged_in_as_staff(client)
+
+
+def test_one_address_cannot_keep_a_staff_account_locked(client: Client, personas: Any) -> None:
+    attacker, colleague = "203.0.113.66", "10.0.0.7"
+
+    def attack(username: str = "clerk", password: str = "wrong-password") -> Any:
+        return Client().post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=attacker)
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        statuses = [attack().status_code for _ in range(5)]
+        assert statuses == [200] * 4 + [429]  # the attacker can lock the account once
+        for _ in range(20):  # hammering the locked name costs nothing and changes nothing
+            assert attack().status_code == 429
+    with time_machine.travel(start + timedelta(minutes=15, seconds=1), tick=False):
+        # The lock ran out; the attacker tries to lock it again and is stopped first.
+        answers = [attack() for _ in range(5)]
+        assert [r.status_code for r in answers] == [200, 200, 429, 429, 429]
+        assert all("本机登录失败次数过多" in r.content.decode() for r in answers[2:])
+        r = client.post(LOGIN, {"username": "clerk", "password": PASSWORD}, REMOTE_ADDR=colleague)
+        assert r.status_code == 302 and is_logged_in_as_staff(client)
+        # Even the right password, and any other name, is refused from the throttled address.
+        assert attack(password=PASSWORD).status_code == 429
+        assert attack(username="admin", password=PASSWORD).status_code == 429
+    with time_machine.travel(start + timedelta(minutes=75, seconds=2), tick=False):
+        assert attack(password=PASSWORD).status_code == 302
+    assert AuditEntry.objects.filter(action="login.locked", result="throttled", ip=attacker).count() == 1
+
+
+def test_spraying_unknown_names_from_one_address_is_throttled(client: Client, personas: Any) -> None:
+    ip = "198.51.100.9"
+    codes = [client.post(LOGIN, {"username": f"guess{n}", "password": "x"}, REMOTE_ADDR=ip).status_code
+             for n in range(9)]
+    assert codes == [200] * 7 + [429, 429]
+    assert client.post(LOGIN, {"username": "clerk", "password": PASSWORD}, REMOTE_ADDR=ip).status_code == 429
+    r = client.post(LOGIN, {"username": "clerk", "password": PASSWORD}, REMOTE_ADDR="10.0.0.8")
+    assert r.status_code == 302
+
+
 def test_it_redirects_to_a_safe_next_page_only(client: Client, personas: Any) -> None:
     r = post_password(client, "admin", next="/staff/audit/")
     assert r["Location"] == "/staff/audit/"
