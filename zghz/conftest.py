@@ -192,6 +192,21 @@ def outbox(tmp_path: Any, settings: Any, transactional_db: Any) -> Any:
     return tmp_path / "sms-outbox.jsonl"
 
 
+@pytest.fixture
+def blobs(tmp_path: Any, settings: Any) -> Any:
+    """A private storage of this test's own; calling the fixture's value lists the blobs stored in it."""
+    from pathlib import Path
+
+    root = tmp_path / "blobs"
+    settings.STORAGES = {**settings.STORAGES, "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+
+    def stored() -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
+
+    return stored
+
+
 @pytest.fixture(autouse=True)
 def _private_storage(tmp_path_factory: Any, settings: Any) -> None:
     settings.STORAGES = {**settings.STORAGES, "private": {

@@ -33,8 +33,14 @@ from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import check_id_number, normalise_id
 from zghz.core.workflow import lock, transition
 from zghz.coverage.models import Coverage
-from zghz.files.models import StoredFile
-from zghz.files.services import DOCUMENT_TYPES, IMAGE_TYPES, store_upload
+from zghz.files.services import (
+    DOCUMENT_TYPES,
+    IMAGE_TYPES,
+    CheckedUpload,
+    atomic_with_uploads,
+    check_upload,
+    save_upload,
+)
 from zghz.members.models import Person
 from zghz.plans.models import PlanYear
 from zghz.sms.services import sms_queue
@@ -223,17 +229,18 @@ def claim_documents_upload(*, actor: User, claim: Claim, group: str, files: Sequ
         raise DomainError(_("一次最多上传 {n} 个文件").format(n=MAX_FILES), field="files")
     by_member = actor.kind == User.Kind.MEMBER
     allowed = IMAGE_TYPES if by_member else DOCUMENT_TYPES
-    stored: list[StoredFile] = []
+    checked: list[CheckedUpload] = []
     for f in files:
         try:
-            stored.append(store_upload(upload=f, purpose="claim_document", actor=actor, unit=claim.unit,
-                                       allowed=allowed))
+            checked.append(check_upload(f, allowed=allowed))
         except DomainError as e:
             raise DomainError(_("{name}：{message}").format(name=f.name, message=e.message), field="files") from None
     node = N.UPLOAD if by_member else N.STAFF_UPLOAD
-    with transaction.atomic():
+    # Files are stored only once the claim is locked in a state that takes them: a lost race stores nothing.
+    with atomic_with_uploads():
         c = _lock(claim, *((S.PENDING_UPLOAD, S.RETURNED) if by_member else (S.PENDING_UPLOAD, S.RETURNED,
                                                                              S.INITIAL_REVIEW)))
+        stored = [save_upload(f, purpose="claim_document", actor=actor, unit=claim.unit) for f in checked]
         now = timezone.now()
         last_return = (ClaimEvent.objects.filter(claim=c, decision=D.RETURN).order_by("-at", "-id")
                        .values_list("at", flat=True).first())
@@ -361,16 +368,16 @@ def claim_accident_create(*, actor: User, id_number: str, accident_date: date | 
         flags.append(EARLY_ASSESSMENT)
         warnings.append(_("伤残鉴定日期距事故日期仅 {days} 天，不足 180 天，请核实鉴定是否在治疗终结后作出").format(
             days=(assessed - day).days))
-    stored: dict[str, list[StoredFile]] = {}
+    checked: dict[str, list[CheckedUpload]] = {}
     for g, fs in docs.items():
         for f in fs:
             try:
-                stored.setdefault(g, []).append(store_upload(upload=f, purpose="claim_document", actor=actor,
-                                                             unit=coverage.unit, allowed=DOCUMENT_TYPES))
+                checked.setdefault(g, []).append(check_upload(f, allowed=DOCUMENT_TYPES))
             except DomainError as e:
                 raise DomainError(_("{group}：{message}").format(group=group_label(g), message=e.message),
                                   field="documents") from None
-    with transaction.atomic():
+    # The documents are stored once the claim is decided on; any refusal below leaves no file behind.
+    with atomic_with_uploads():
         # One accident of one person is entered by one clerk at a time (death after disability reads the
         # disability claims of the same accident).
         Person.objects.select_for_update().filter(pk=person.pk).first()
@@ -408,6 +415,8 @@ def claim_accident_create(*, actor: User, id_number: str, accident_date: date | 
             diagnosis_name=(diagnosis_name or "").strip()[:128], hospital_name=(hospital_name or "").strip()[:128],
             declared_at=now,
         )
+        stored = {g: [save_upload(f, purpose="claim_document", actor=actor, unit=coverage.unit) for f in fs]
+                  for g, fs in checked.items()}
         ClaimDocument.objects.bulk_create([ClaimDocument(claim=claim, group=g, file=s, uploaded_by=actor,
                                                          uploaded_at=now) for g, ss in stored.items() for s in ss])
         _event(claim, node=N.STAFF_UPLOAD, actor=actor, action="accident_create", comment=_("线下录入{type}理赔，材料 {n} 份").format(

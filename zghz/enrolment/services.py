@@ -36,7 +36,7 @@ from zghz.core.idcard import age_on, birth_date, normalise_id
 from zghz.core.numbers import reserve_numbers
 from zghz.core.workflow import TimelineEvent, transition
 from zghz.coverage.services import coverage_create_many
-from zghz.files.services import check_spreadsheet, read_upload, store_upload
+from zghz.files.services import atomic_with_uploads, check_spreadsheet, check_upload, read_upload, save_upload
 from zghz.members.selectors import person_id_subquery
 from zghz.members.services import PersonRow, person_upsert_many
 from zghz.plans.models import Plan, PlanYear
@@ -456,16 +456,20 @@ def work_order_pay(*, work_order: WorkOrder, actor: User, paid_amount: Decimal, 
     if stamped_roster is None:
         raise DomainError(_("请上传盖章参保花名册"), field="stamped_roster")
     unit = work_order.unit
+    # Both files are checked before anything is stored, and stored only by the request that wins the
+    # work order's lock: a double submission or a refused second file leaves no file behind.
     try:
-        stored_voucher = store_upload(upload=voucher, purpose="payment_voucher", actor=actor, unit=unit)
+        checked_voucher = check_upload(voucher)
     except DomainError as e:
         raise DomainError(_("付款凭证：{message}").format(message=e.message), field="voucher") from None
     try:
-        stored_roster = store_upload(upload=stamped_roster, purpose="stamped_roster", actor=actor, unit=unit)
+        checked_roster = check_upload(stamped_roster)
     except DomainError as e:
         raise DomainError(_("盖章参保花名册：{message}").format(message=e.message), field="stamped_roster") from None
-    with transaction.atomic():
+    with atomic_with_uploads():
         wo = _lock_for(actor, work_order, PAY)
+        stored_voucher = save_upload(checked_voucher, purpose="payment_voucher", actor=actor, unit=unit)
+        stored_roster = save_upload(checked_roster, purpose="stamped_roster", actor=actor, unit=unit)
         transition(wo, from_status=S.AWAITING_PAYMENT, to_status=S.PAYMENT_REVIEW, paid_amount=due, payment_voucher=stored_voucher,
               stamped_roster=stored_roster, paid_at=timezone.now(), reject_reason="")
         _event(wo, S.PAYMENT_REVIEW, "pay", actor)

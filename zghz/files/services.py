@@ -3,14 +3,22 @@
 Order matters: size first (cheap), then the real type from the content (never trust the name or the
 browser's content type), then type-specific defusing (images re-encoded, PDFs scanned, spreadsheets
 checked for macros and zip bombs), then encryption and storage under a random name.
+
+Storage follows the transaction that records the decision: services `check_upload` every file first
+(nothing stored), then inside `atomic_with_uploads()` take their lock, `save_upload` and record. A block
+that does not commit deletes the blobs it stored, so a lost race or a refused second file leaves none.
 """
 
 import hashlib
 import io
+import logging
 import re
 import uuid
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +38,8 @@ from zghz.core.errors import DomainError
 
 from .models import StoredFile
 from .sheets import SheetError, Table, read_table
+
+logger = logging.getLogger(__name__)
 
 DOCUMENT_TYPES = {"pdf", "png", "jpg", "jpeg"}
 IMAGE_TYPES = {"png", "jpg", "jpeg"}
@@ -280,31 +290,89 @@ def read_spreadsheet_upload(upload: UploadedFile, **options: Any) -> Table:
         raise DomainError(e.message, code=e.code) from None
 
 
-def store_upload(*, upload: UploadedFile, purpose: str, actor: Any, unit: Any = None,
-                 allowed: set[str] = DOCUMENT_TYPES) -> StoredFile:
-    """Check, defuse, encrypt and store one uploaded document. Raises DomainError with a Chinese message."""
-    data = read_upload(upload)
-    clean = clean_document(data, upload.name or "", allowed=allowed)
-    storage_name = f"{purpose}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
-    stored_name = storages["private"].save(storage_name, ContentFile(encrypt_bytes(clean.data, aad=b"file")))
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed the pipeline, held in memory: nothing is stored yet."""
+
+    clean: CleanFile
+    original_name: str
+
+
+def check_upload(upload: UploadedFile, *, allowed: set[str] = DOCUMENT_TYPES) -> CheckedUpload:
+    """Read, check and defuse one uploaded document without storing anything. Raises DomainError with a
+    Chinese message. Services check every file first, then decide, then `save_upload` inside the
+    transaction that records the decision."""
+    clean = clean_document(read_upload(upload), upload.name or "", allowed=allowed)
     base = (upload.name or "file").rsplit(".", 1)[0][:200]
+    return CheckedUpload(clean=clean, original_name=f"{base}.{clean.ext}")
+
+
+# The blobs stored inside the innermost atomic_with_uploads block of this thread or task.
+_PENDING: ContextVar[list[str] | None] = ContextVar("zghz_pending_uploads", default=None)
+
+
+def _delete_blobs(names: list[str]) -> None:
+    storage = storages["private"]
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # the original error matters more; a leftover blob is only wasted space
+            logger.exception("could not delete the stored file %s after a rollback", name)
+
+
+@contextmanager
+def atomic_with_uploads() -> Iterator[None]:
+    """`transaction.atomic()` that owns the files stored inside it. A database rollback cannot take back
+    a blob written to disk or a bucket, so when the block does not commit (an error, the loser of a race
+    answered AlreadyProcessed, the second of two files refused) the blobs stored inside it are deleted
+    along with their rolled-back rows. A nested block hands its blobs to the enclosing one, whose outcome
+    then decides. Every service that stores uploads and then records a decision stores them in one."""
+    outer = _PENDING.get()
+    names: list[str] = []
+    token = _PENDING.set(names)
+    committed = False
     try:
         with transaction.atomic():
-            stored = StoredFile.objects.create(
-                purpose=purpose,
-                original_name=f"{base}.{clean.ext}",
-                content_type=clean.content_type,
-                size=len(clean.data),
-                sha256=hashlib.sha256(clean.data).hexdigest(),
-                storage_name=stored_name,
-                unit_id=getattr(unit, "pk", None),
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )
-            record(action="file.upload", actor=actor, unit=unit, obj=stored, purpose=purpose)
-    except Exception:
-        storages["private"].delete(stored_name)
-        raise
+            yield
+        committed = True
+    finally:
+        _PENDING.reset(token)
+        if not committed:
+            _delete_blobs(names)
+        elif outer is not None:
+            outer.extend(names)
+
+
+def save_upload(checked: CheckedUpload, *, purpose: str, actor: Any, unit: Any = None) -> StoredFile:
+    """Encrypt and store a checked upload under a random name, with its StoredFile row and audit row. The
+    blob belongs to the enclosing atomic_with_uploads block (or to its own, when there is none): if that
+    does not commit, the blob is deleted."""
+    clean = checked.clean
+    with atomic_with_uploads():
+        storage_name = f"{purpose}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+        stored_name = storages["private"].save(storage_name, ContentFile(encrypt_bytes(clean.data, aad=b"file")))
+        pending = _PENDING.get()
+        assert pending is not None
+        pending.append(stored_name)
+        stored = StoredFile.objects.create(
+            purpose=purpose,
+            original_name=checked.original_name,
+            content_type=clean.content_type,
+            size=len(clean.data),
+            sha256=hashlib.sha256(clean.data).hexdigest(),
+            storage_name=stored_name,
+            unit_id=getattr(unit, "pk", None),
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        record(action="file.upload", actor=actor, unit=unit, obj=stored, purpose=purpose)
     return stored
+
+
+def store_upload(*, upload: UploadedFile, purpose: str, actor: Any, unit: Any = None,
+                 allowed: set[str] = DOCUMENT_TYPES) -> StoredFile:
+    """check_upload + save_upload for one file. Raises DomainError with a Chinese message (nothing stored).
+    Called inside an atomic_with_uploads block, the blob goes if that block rolls back."""
+    return save_upload(check_upload(upload, allowed=allowed), purpose=purpose, actor=actor, unit=unit)
 
 
 def read_stored(stored: StoredFile) -> bytes:

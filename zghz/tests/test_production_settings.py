@@ -19,6 +19,10 @@ PRODUCTION_ENV = {
     "SMS_BACKEND": "http",
     "SMS_HTTP_URL": "https://sms.example.gov.cn/send",
     "SMS_HTTP_SECRET": "secret",
+    "S3_BUCKET": "zghz-files",
+    "S3_ENDPOINT_URL": "https://oss.example.gov.cn",
+    "S3_ACCESS_KEY": "key",
+    "S3_SECRET_KEY": "secret",
 }
 PRINT_CACHE = "import zghz.settings as s; print(s.CACHES['default']['BACKEND'])"
 

@@ -15,7 +15,7 @@ from zghz.core.crypto import blind_index
 from zghz.core.errors import DomainError
 from zghz.core.idcard import check_credit_code, check_id_number, normalise_credit_code, normalise_id
 from zghz.core.workflow import TimelineEvent, transition
-from zghz.files.services import store_upload
+from zghz.files.services import atomic_with_uploads, store_upload
 from zghz.sms.services import code_check, sms_queue
 
 from .models import District, Unit, UnitReviewEvent
@@ -59,10 +59,11 @@ def unit_profile_save(*, unit: Unit, actor: User, district_id: int | None, medic
                       certificate: UploadedFile | None) -> Unit:
     """Save 单位信息 while the unit may still edit it (未提交 or 已驳回)."""
     unit_require(actor, unit, SAVE_PROFILE)
-    _apply_profile(unit=unit, actor=actor, district_id=district_id, medical_code=medical_code,
-                   handler_name=handler_name, handler_id_number=handler_id_number,
-                   certificate_kind=certificate_kind, certificate=certificate)
-    record(action="unit.profile_save", actor=actor, unit=unit, obj=unit)
+    with atomic_with_uploads():  # a certificate stored for a save that fails is deleted with it
+        _apply_profile(unit=unit, actor=actor, district_id=district_id, medical_code=medical_code,
+                       handler_name=handler_name, handler_id_number=handler_id_number,
+                       certificate_kind=certificate_kind, certificate=certificate)
+        record(action="unit.profile_save", actor=actor, unit=unit, obj=unit)
     return unit
 
 
@@ -173,7 +174,7 @@ def unit_staff_edit(*, unit: Unit, actor: User, name: str, **profile: Any) -> Un
     name = name.strip()
     if not name:
         raise DomainError(_("请填写单位全称"), field="name")
-    with transaction.atomic():
+    with atomic_with_uploads():
         before = {"name": unit.name, "district_id": unit.district_id, "medical_code": unit.medical_code,
                   "handler_name": unit.handler_name}
         unit.name = name[:128]

@@ -19,6 +19,7 @@ from zghz.coverage.models import Coverage
 from zghz.enrolment import services
 from zghz.enrolment.models import WorkOrder, WorkOrderLine
 from zghz.enrolment.services import (
+    work_order_pay,
     work_order_payment_review,
     work_order_submit,
     work_order_upload,
@@ -119,3 +120,25 @@ def test_it_completes_once_when_two_colleagues_approve_the_payment(personas: Per
     assert sorted(results, key=lambda r: isinstance(r, AlreadyProcessed))[0] == 3
     assert sum(isinstance(r, AlreadyProcessed) for r in results) == 1
     assert Coverage.objects.filter(work_order=wo).count() == 3
+
+
+def test_parallel_payments_store_the_files_of_the_winner_only(personas: Personas, blobs: Any) -> None:
+    from decimal import Decimal
+
+    from zghz.files.models import StoredFile
+
+    from .test_services import png, to_payment
+
+    py = make_plan_year()
+    wo = to_payment(draft(personas.unit_a, py, make_people(2)), personas)
+    handler = personas.unit_a.handler
+    results = run_together(*[lambda: work_order_pay(work_order=WorkOrder.objects.get(pk=wo.pk), actor=handler,
+                                                    paid_amount=Decimal("120"), voucher=png(), stamped_roster=png())
+                             for _ in range(16)])
+    assert sum(r is None for r in results) == 1, results
+    assert all(isinstance(r, AlreadyProcessed) for r in results if r is not None), results
+    wo.refresh_from_db()
+    assert wo.status == WorkOrder.Status.PAYMENT_REVIEW
+    assert StoredFile.objects.count() == 2
+    assert wo.payment_voucher is not None and wo.stamped_roster is not None
+    assert sorted(blobs()) == sorted([wo.payment_voucher.storage_name, wo.stamped_roster.storage_name])

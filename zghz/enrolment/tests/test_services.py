@@ -533,6 +533,33 @@ def test_it_takes_the_payment_with_its_files(personas: Personas, plan_year: Plan
                        stamped_roster=png())
 
 
+def test_a_payment_that_loses_the_race_stores_no_file(personas: Personas, plan_year: PlanYear, blobs: Any) -> None:
+    wo = to_payment(draft(personas.unit_a, plan_year, make_people(2)), personas)
+    stale = WorkOrder.objects.get(pk=wo.pk)  # a second tab opened before the first one paid
+    work_order_pay(work_order=wo, actor=personas.unit_a.handler, paid_amount=Decimal("120"), voucher=png(),
+                   stamped_roster=png())
+    assert len(blobs()) == 2
+    with pytest.raises(AlreadyProcessed):
+        work_order_pay(work_order=stale, actor=personas.unit_a.handler, paid_amount=Decimal("120"), voucher=png(),
+                       stamped_roster=png())
+    wo.refresh_from_db()
+    assert wo.payment_voucher is not None and wo.stamped_roster is not None
+    assert sorted(blobs()) == sorted([wo.payment_voucher.storage_name, wo.stamped_roster.storage_name])
+    assert StoredFile.objects.count() == 2
+
+
+def test_a_payment_whose_second_file_is_refused_stores_neither(personas: Personas, plan_year: PlanYear,
+                                                                blobs: Any) -> None:
+    wo = to_payment(draft(personas.unit_a, plan_year, make_people(2)), personas)
+    with pytest.raises(DomainError) as e:
+        work_order_pay(work_order=wo, actor=personas.unit_a.handler, paid_amount=Decimal("120"), voucher=png(),
+                       stamped_roster=SimpleUploadedFile("盖章花名册.png", b"not an image"))
+    assert e.value.field == "stamped_roster" and e.value.message.startswith("盖章参保花名册：")
+    assert blobs() == [] and not StoredFile.objects.exists()
+    wo.refresh_from_db()
+    assert wo.status == S.AWAITING_PAYMENT
+
+
 def test_it_downscales_a_20_mb_photo_as_voucher_and_refuses_a_bigger_file(personas: Personas,
                                                                           plan_year: PlanYear) -> None:
     wo = to_payment(draft(personas.unit_a, plan_year, make_people(1)), personas)
