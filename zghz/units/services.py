@@ -60,6 +60,11 @@ def unit_profile_save(*, unit: Unit, actor: User, district_id: int | None, medic
     """Save 单位信息 while the unit may still edit it (未提交 or 已驳回)."""
     unit_require(actor, unit, SAVE_PROFILE)
     with atomic_with_uploads():  # a certificate stored for a save that fails is deleted with it
+        # Decided on the locked, current row: a save from a page opened before 提交审核 changes nothing
+        # and stores no certificate.
+        Unit.objects.select_for_update().only("pk").get(pk=unit.pk)
+        unit.refresh_from_db()
+        unit_require(actor, unit, SAVE_PROFILE)
         _apply_profile(unit=unit, actor=actor, district_id=district_id, medical_code=medical_code,
                        handler_name=handler_name, handler_id_number=handler_id_number,
                        certificate_kind=certificate_kind, certificate=certificate)

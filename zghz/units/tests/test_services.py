@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -173,6 +174,21 @@ def test_it_stores_the_certificate_re_encoded(outbox: object) -> None:
     # An opaque photo is re-encoded as JPEG whatever it came as: metadata and trailing bytes are gone.
     assert unit.certificate is not None and unit.certificate.content_type == "image/jpeg"
     assert unit.certificate.unit_id == unit.pk
+
+
+def test_a_save_from_a_page_opened_before_submitting_stores_no_certificate(outbox: object, blobs: Any) -> None:
+    unit = _register()
+    _complete_profile(unit)
+    Unit.objects.filter(pk=unit.pk).update(pledge_confirmed_at=timezone.now())
+    stale = Unit.objects.get(pk=unit.pk)  # the profile page, still open in another tab
+    unit_submit(unit=unit, actor=unit.handler)
+    kept = list(blobs())
+    with pytest.raises(DomainError, match="已提交审核或已通过"):
+        unit_profile_save(unit=stale, actor=unit.handler, district_id=None, medical_code="", handler_name="",
+                          handler_id_number="", certificate_kind="", certificate=png_upload("新证书.png"))
+    assert blobs() == kept and len(kept) == 1
+    unit.refresh_from_db()
+    assert unit.status == Unit.Status.PENDING and unit.medical_code == "32020001"
 
 
 def test_it_refuses_a_certificate_that_is_not_an_image_or_pdf(outbox: object) -> None:
