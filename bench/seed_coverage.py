@@ -40,8 +40,8 @@ WORK_ORDER_SIZE = 5000
 PERSON_CHUNK = 20_000
 PERSON_COLUMNS = ("id", "name", "id_number", "id_hash", "birth_date", "phone", "phone_hash", "bank_card",
                   "bank_name", "account_id", "created_at", "updated_at")
-COVERAGE_COLUMNS = ("id", "person_id", "plan_id", "plan_year_id", "unit_id", "work_order_id", "start_date",
-                    "end_date", "waiting_until", "premium", "created_at")
+COVERAGE_COLUMNS = ("id", "person_id", "plan_id", "plan_year_id", "unit_id", "work_order_id", "work_order_number",
+                    "start_date", "end_date", "waiting_until", "premium", "created_at")
 
 
 def unit_name(n: int) -> str:
@@ -207,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             keys.append((unit_id, year, k))
     orders = WorkOrder.objects.bulk_create(orders, batch_size=2000)
     order_id = {key: o.pk for key, o in zip(keys, orders, strict=True)}
+    order_number = {o.pk: o.number for o in orders}
     t_orders = time.perf_counter()
 
     # 5. People: ciphertexts in worker processes, rows by COPY.
@@ -254,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
                 py = plan_years[year]
                 first, span = starts[year]
                 start = first + timedelta(days=rng.randrange(span))
-                buf.append(f"{i}\t{i}\t{plan.pk}\t{py.pk}\t{unit_id}\t{order_id[(unit_id, year, idx // WORK_ORDER_SIZE)]}"
+                wo_id = order_id[(unit_id, year, idx // WORK_ORDER_SIZE)]
+                buf.append(f"{i}\t{i}\t{plan.pk}\t{py.pk}\t{unit_id}\t{wo_id}\t{order_number[wo_id]}"
                            f"\t{start}\t{_term_end(start)}\t{start + timedelta(days=py.waiting_days)}\t{py.premium}"
                            f"\t{stamp}\n")
                 if len(buf) >= 50_000:

@@ -17,8 +17,12 @@ class Coverage(models.Model):
     plan_year = models.ForeignKey("plans.PlanYear", on_delete=models.PROTECT, related_name="coverages")
     unit = models.ForeignKey("units.Unit", verbose_name=_("参保单位"), on_delete=models.PROTECT,
                              related_name="coverages")
+    # The work order that bought the cover: the key keeps it from being deleted, and its number (which
+    # never changes) is copied here, so pages, searches and exports of 参保记录 never read enrolment's
+    # tables.
     work_order = models.ForeignKey("enrolment.WorkOrder", verbose_name=_("工单编号"), on_delete=models.PROTECT,
                                    related_name="coverages")
+    work_order_number = models.CharField(_("工单编号"), max_length=20, db_index=True)
     start_date = models.DateField(_("保障开始日期"))
     end_date = models.DateField(_("保障结束日期"), db_index=True)
     # Illness benefits start after the waiting period; accident cover starts at once.

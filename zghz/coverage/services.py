@@ -1,8 +1,8 @@
 """Writes of coverage: the one place that creates 参保记录.
 
 The dates follow coverage/rules.py (SPEC §4 and §7). Everything is set-based: a work order may carry
-50,000 people. Coverage knows people by id and a work order only by its id: enrolment decides who is
-covered and closes its own lines, members keeps the people.
+50,000 people. Coverage knows people by id and a work order only by its id and number: enrolment decides
+who is covered and closes its own lines, members keeps the people.
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ from .models import Coverage
 from .rules import RENEWAL_GRACE_DAYS, new_term
 from .selectors import latest_coverage_ends
 
-_FIELDS = ("person", "plan", "plan_year", "unit", "work_order", "start_date", "end_date", "waiting_until",
-           "premium", "created_at")
+_FIELDS = ("person", "plan", "plan_year", "unit", "work_order", "work_order_number", "start_date", "end_date",
+           "waiting_until", "premium", "created_at")
 
 
 def coverage_create_many(*, person_ids: Sequence[int], plan_year: PlanYear, unit_id: int, work_order_id: int,
-                         approved_on: date) -> int:
+                         work_order_number: str, approved_on: date) -> int:
     """One coverage per person (distinct ids) under `plan_year`, bought by `unit_id` through the work
-    order `work_order_id` whose payment was approved on `approved_on`, at the plan year's premium.
+    order `work_order_id` (工单编号 `work_order_number`) whose payment was approved on `approved_on`, at
+    the plan year's premium.
 
     Each person's term continues their previous coverage of the plan when it is continuous, else it
     starts the day after `approved_on` with the waiting period (rules.new_term). Called inside the
@@ -48,8 +49,8 @@ def coverage_create_many(*, person_ids: Sequence[int], plan_year: PlanYear, unit
     for person_id in person_ids:
         term = new_term(previous_end=previous.get(person_id), approved_on=approved_on,
                         term_months=plan_year.term_months, waiting_days=plan_year.waiting_days)
-        rows.append((person_id, plan_id, plan_year.pk, unit_id, work_order_id, day(term.start), day(term.end),
-                     day(term.waiting_until), premium, now))
+        rows.append((person_id, plan_id, plan_year.pk, unit_id, work_order_id, work_order_number, day(term.start),
+                     day(term.end), day(term.waiting_until), premium, now))
     try:
         with transaction.atomic():
             insert_rows(Coverage, _FIELDS, rows)

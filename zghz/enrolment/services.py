@@ -494,7 +494,8 @@ def _complete(wo: WorkOrder, approved_on: date) -> int:
                                 bank_card=Sealed(sealed_card), bank_name=bank_name))
     person_ids = person_upsert_many(rows=people)
     created = coverage_create_many(person_ids=[person_ids[p.id_hash] for p in people], plan_year=wo.plan_year,
-                                   unit_id=wo.unit_id, work_order_id=wo.pk, approved_on=approved_on)
+                                   unit_id=wo.unit_id, work_order_id=wo.pk, work_order_number=wo.number,
+                                   approved_on=approved_on)
     WorkOrderLine.objects.filter(work_order=wo).update(is_open=False, person_id=person_id_subquery(OuterRef("id_hash")))
     return created
 

@@ -35,6 +35,7 @@ def coverage(person: Person, unit: Unit, py: PlanYear | None = None, *, start: d
     wo = WorkOrder.objects.create(number=f"CB{start:%Y%m%d}8{next(_orders):05d}", unit=unit, plan_year=py,
                                   status=WorkOrder.Status.COMPLETED)
     return Coverage.objects.create(person=person, plan=py.plan, plan_year=py, unit=unit, work_order=wo,
+                                   work_order_number=wo.number,
                                    start_date=start, end_date=start + timedelta(days=days - 1),
                                    waiting_until=start + timedelta(days=py.waiting_days), premium=py.premium)
 

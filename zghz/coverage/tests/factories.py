@@ -53,6 +53,7 @@ def make_coverage(unit: Unit, plan_year: PlanYear, *, person: Person | None = No
     end = _add_months(start, plan_year.term_months) - timedelta(days=1)
     return Coverage.objects.create(
         person=person, plan_id=plan_year.plan_id, plan_year=plan_year, unit=unit, work_order=work_order,
+        work_order_number=work_order.number,
         start_date=start, end_date=end, waiting_until=start + timedelta(days=plan_year.waiting_days),
         premium=Decimal(plan_year.premium),
     )

@@ -2,6 +2,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from zghz.conftest import Personas
 from zghz.core.errors import DomainError
@@ -35,7 +37,7 @@ def test_it_creates_one_coverage_per_person_with_the_plan_years_terms(personas: 
     old = make_coverage(unit, py, person=renewing, start=date(2025, 12, 6))
     wo = make_work_order(unit, py)
     created = coverage_create_many(person_ids=[renewing.pk, new.pk], plan_year=py, unit_id=unit.pk,
-                                   work_order_id=wo.pk, approved_on=date(2026, 12, 10))
+                                   work_order_id=wo.pk, work_order_number=wo.number, approved_on=date(2026, 12, 10))
     assert created == 2
     rows = {c.person_id: c for c in Coverage.objects.filter(work_order=wo)}
     assert (rows[renewing.pk].start_date, rows[renewing.pk].end_date, rows[renewing.pk].waiting_until) == (
@@ -43,8 +45,8 @@ def test_it_creates_one_coverage_per_person_with_the_plan_years_terms(personas: 
     assert old.end_date == date(2026, 12, 5)
     assert (rows[new.pk].start_date, rows[new.pk].end_date, rows[new.pk].waiting_until) == (
         date(2026, 12, 11), date(2027, 12, 10), date(2027, 3, 11))
-    assert {(c.premium, c.unit_id, c.plan_year_id, c.plan_id) for c in rows.values()} == {
-        (Decimal("60.00"), unit.pk, py.pk, py.plan_id)}
+    assert {(c.premium, c.unit_id, c.plan_year_id, c.plan_id, c.work_order_number) for c in rows.values()} == {
+        (Decimal("60.00"), unit.pk, py.pk, py.plan_id, wo.number)}
 
 
 def test_it_creates_nothing_when_the_database_refuses_overlapping_cover(personas: Personas) -> None:
@@ -56,6 +58,19 @@ def test_it_creates_nothing_when_the_database_refuses_overlapping_cover(personas
     wo = make_work_order(unit, py)
     with pytest.raises(DomainError) as e:
         coverage_create_many(person_ids=[free.pk, twice.pk, twice.pk], plan_year=py, unit_id=unit.pk,
-                             work_order_id=wo.pk, approved_on=date(2026, 12, 10))
+                             work_order_id=wo.pk, work_order_number=wo.number, approved_on=date(2026, 12, 10))
     assert (e.value.code, e.value.status) == ("coverage_overlap", 409)
     assert not Coverage.objects.filter(work_order=wo).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_copies_the_work_order_number_onto_existing_coverage_when_migrating(personas: Personas) -> None:
+    cov = make_coverage(personas.unit_a, make_plan_year(2026))
+    Coverage.objects.filter(pk=cov.pk).update(work_order_number="")
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate([("coverage", "0003_no_overlapping_coverage")])
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    assert Coverage.objects.get(pk=cov.pk).work_order_number == cov.work_order.number != ""

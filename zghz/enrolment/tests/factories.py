@@ -93,7 +93,7 @@ def make_coverage(p: dict[str, str], plan_year: PlanYear, unit: Unit, *, start: 
     wo = WorkOrder.objects.create(number=f"CB{start:%Y%m%d}9{next(_numbers):05d}", unit=unit,
                                   plan_year=plan_year, status=WorkOrder.Status.COMPLETED)
     return Coverage.objects.create(person=person_for(p), plan=plan_year.plan, plan_year=plan_year, unit=unit,
-                                   work_order=wo, start_date=start, end_date=end, waiting_until=start,
+                                   work_order=wo, work_order_number=wo.number, start_date=start, end_date=end, waiting_until=start,
                                    premium=Decimal("60.00"))
 
 
