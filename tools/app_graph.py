@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "zghz"
 
 # Portals present the domain to people and systems: they may import domain apps, never the reverse.
-PORTALS = frozenset({"portal", "backoffice", "api", "demo"})
+# ops (probes, metrics, key rotation) reads every app the same way and sits with them.
+PORTALS = frozenset({"portal", "backoffice", "api", "demo", "ops"})
 
 
 def apps(root: Path = ROOT) -> list[str]:
