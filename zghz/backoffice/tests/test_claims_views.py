@@ -61,6 +61,15 @@ def test_it_shows_each_role_its_queue_in_the_menu(personas: Personas, ci: Claim)
             assert (f">{label}</a>" in html) == (label in links), (who, label)
 
 
+def test_it_counts_each_queue_on_the_dashboard(personas: Personas, ci: Claim, in_b: Claim) -> None:
+    claim(ci.coverage, kind=Claim.Kind.HOSPITAL, status=S.BUSINESS_REVIEW)
+    html = page(as_staff(personas, "clerk").get("/staff/"))
+    assert 'data-testid="claims-initial" style="font-size:24px">2<' in html and "claims-business" not in html
+    html = page(as_staff(personas, "business").get("/staff/"))
+    assert 'data-testid="claims-business" style="font-size:24px">1<' in html and "claims-initial" not in html
+    assert "理赔审核" not in page(as_staff(personas, "district").get("/staff/"))
+
+
 def test_it_lists_a_queue_first_come_first_served_with_masked_phones(personas: Personas, ci: Claim) -> None:
     older = claim(ci.coverage, kind=Claim.Kind.HOSPITAL, amount="5000.00")
     Claim.objects.filter(pk=older.pk).update(declared_at=timezone.now() - timedelta(days=2))
