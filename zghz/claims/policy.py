@@ -41,11 +41,6 @@ MEMBER_UPLOAD_STATUSES = (S.PENDING_UPLOAD, S.RETURNED)
 STAFF_UPLOAD_STATUSES = (S.PENDING_UPLOAD, S.RETURNED, S.INITIAL_REVIEW)
 
 
-def is_writing_staff(user: User) -> bool:
-    """Staff who may change something: logged in, active, back office, and not read-only (区局)."""
-    return staff_can(user, write=True)
-
-
 def previous_decider_id(claim: Claim, node: str) -> int | None:
     """Who agreed at the node before `node` in the claim's current pass (None for 经办初审)."""
     previous = PREVIOUS_NODE.get(node)

@@ -107,6 +107,11 @@ def test_it_needs_the_node_permission(personas: Personas, cov: Any) -> None:
         assert e.value.status == 403 and not isinstance(e.value, AlreadyProcessed)
     c.refresh_from_db()
     assert c.status == S.INITIAL_REVIEW and not ClaimEvent.objects.filter(claim=c, node=N.INITIAL).exists()
+    # Without the node's permission the answer stays 403 once the claim has moved on, too.
+    claim_decide(actor=personas.clerk, claim=c, node=N.INITIAL, decision=D.AGREE)
+    with pytest.raises(DomainError) as e:
+        claim_decide(actor=personas.finance, claim=c, node=N.INITIAL, decision=D.AGREE)
+    assert e.value.status == 403
 
 
 def test_it_answers_already_processed_to_the_second_decision(personas: Personas, cov: Any) -> None:
