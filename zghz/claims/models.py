@@ -300,10 +300,14 @@ class SettlementRecord(models.Model):
     settled_on = models.DateField(_("结算日期"))
     settlement_type = models.CharField(_("结算类型"), max_length=16, choices=Type.choices, blank=True)
     original_serial = models.CharField(_("原结算流水号"), max_length=64, blank=True)
+    # What the import matched, kept with the record as it was read. No database constraint: the record is a
+    # log of the 医保 input, and at 100,000 records an import would spend more time in the deferred foreign
+    # key checks at COMMIT than in writing the rows (the claims made from it keep theirs). PROTECT still
+    # applies in the ORM; people, coverage and imports are never deleted.
     person = models.ForeignKey("members.Person", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+", db_index=False)  # settlement_person_idx
+                               related_name="+", db_index=False, db_constraint=False)  # settlement_person_idx
     coverage = models.ForeignKey("coverage.Coverage", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+", db_index=False)  # nothing looks records up by coverage
+                                 related_name="+", db_index=False, db_constraint=False)
     outcome = models.CharField(_("处理结果"), max_length=20, choices=Outcome.choices)
     amount = _money(_("金额"), null=True, blank=True)
     flags: Any = models.JSONField(_("提示"), default=list, blank=True)
@@ -311,7 +315,7 @@ class SettlementRecord(models.Model):
     critical_illness = models.CharField(_("重疾"), max_length=8, choices=CriticalIllness.choices, blank=True)
     source = models.CharField(_("来源"), max_length=8, choices=SettlementImport.Source.choices)
     batch = models.ForeignKey(SettlementImport, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="records", db_index=False)  # settlement_batch_idx
+                              related_name="records", db_index=False, db_constraint=False)  # settlement_batch_idx
     row_number = models.PositiveIntegerField(_("行号"), null=True, blank=True)
     # The fields as read, except 身份证号 (kept encrypted in `id_number` only).
     raw: Any = models.JSONField(_("原始数据"), default=dict, blank=True)

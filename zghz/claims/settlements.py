@@ -33,14 +33,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zghz.accounts.models import User
 from zghz.audit.services import record
-from zghz.core.bulk import db_value, insert_rows
-from zghz.core.crypto import decrypt_str, encrypt_str
+from zghz.core.bulk import AnyOf, any_chunk_size, db_value, insert_rows
+from zghz.core.crypto import encrypt_str
 from zghz.core.errors import DomainError
 from zghz.coverage.models import Coverage
 from zghz.files.services import check_spreadsheet
@@ -60,7 +60,6 @@ logger = logging.getLogger(__name__)
 OUT = SettlementRecord.Outcome
 S = Claim.Status
 P = Claim.PaymentState
-CHUNK = 5000  # keys per IN (...) look-up
 IMPORT_LOCK = 0x5A47485A_0006  # pg_advisory_xact_lock key: one settlement import at a time
 REVERSED_CODE = "settlement_reversed"
 REVERSED_TEXT = "医保结算已撤销"
@@ -185,7 +184,6 @@ class _Run:
     claims: list[_NewClaim] = field(default_factory=list)
     voids: list[_Void] = field(default_factory=list)
     clock: _Clock = field(default_factory=lambda: _Clock())
-    phones: dict[int, str] = field(default_factory=dict)  # person id -> sealed phone
     hashes: dict[str, str] = field(default_factory=dict)  # ID number -> blind index
 
 
@@ -291,35 +289,32 @@ def _lock() -> None:
 # Look-ups
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+def _chunks(items: Sequence[Any], size: int | None = None) -> Iterable[list[Any]]:
+    size = size or any_chunk_size()
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield list(items[i:i + size])
 
 
 def _existing_serials(serials: list[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(serials):
-        found.update(SettlementRecord.objects.filter(serial__in=chunk).values_list("serial", flat=True))
+        found.update(SettlementRecord.objects.filter(AnyOf(F("serial"), chunk)).values_list("serial", flat=True))
     return found
 
 
-def _people(hashes: list[str]) -> dict[str, tuple[int, str, str]]:
-    """id_hash -> (person id, name, sealed phone)."""
-    from django.db.models import TextField
-    from django.db.models.functions import Cast
-
-    out: dict[str, tuple[int, str, str]] = {}
+def _people(hashes: list[str]) -> dict[str, tuple[int, str]]:
+    """id_hash -> (person id, name)."""
+    out: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(hashes):
-        for h, pk, name, phone in Person.objects.filter(id_hash__in=chunk).values_list(
-                "id_hash", "id", "name", Cast("phone", TextField())):
-            out[h] = (pk, name, phone or "")
+        for h, pk, name in Person.objects.filter(AnyOf(F("id_hash"), chunk)).values_list("id_hash", "id", "name"):
+            out[h] = (pk, name)
     return out
 
 
 def _coverages(person_ids: list[int], first: date, last: date) -> dict[int, list[_Cov]]:
     out: dict[int, list[_Cov]] = defaultdict(list)
     for chunk in _chunks(person_ids):
-        qs = (Coverage.objects.filter(person_id__in=chunk, start_date__lte=last, end_date__gte=first)
+        qs = (Coverage.objects.filter(AnyOf(F("person_id"), chunk), start_date__lte=last, end_date__gte=first)
               .order_by("start_date", "id")
               .values_list("id", "person_id", "unit_id", "plan_id", "plan_year_id", "start_date", "end_date",
                            "waiting_until"))
@@ -346,7 +341,7 @@ def _claims_of(coverage_ids: list[int]) -> tuple[dict[int, Decimal], set[int]]:
     used: dict[int, Decimal] = defaultdict(lambda: adj.ZERO)
     ci: set[int] = set()
     for chunk in _chunks(coverage_ids):
-        rows = (Claim.objects.filter(coverage_id__in=chunk).exclude(status=S.REJECTED)
+        rows = (Claim.objects.filter(AnyOf(F("coverage_id"), chunk)).exclude(status=S.REJECTED)
                 .values_list("coverage_id", "kind", "computed_amount", "approved_amount"))
         for cov_id, kind, computed, approved in rows:
             if kind == Claim.Kind.HOSPITAL:
@@ -361,7 +356,7 @@ def _stays(person_ids: list[int]) -> dict[int, list[tuple[date, date, str]]]:
     stays: dict[int, list[tuple[date, date, str]]] = defaultdict(list)
     reversed_serials: set[str] = set()
     for chunk in _chunks(person_ids):
-        rows = SettlementRecord.objects.filter(person_id__in=chunk).values_list(
+        rows = SettlementRecord.objects.filter(AnyOf(F("person_id"), chunk)).values_list(
             "person_id", "admitted_on", "discharged_on", "serial", "settlement_type", "original_serial")
         for pid, adm, dis, serial, kind, original in rows:
             if kind == SettlementRecord.Type.REVERSAL:
@@ -377,13 +372,13 @@ def _stays(person_ids: list[int]) -> dict[int, list[tuple[date, date, str]]]:
 def _originals(serials: list[str]) -> dict[str, _Original]:
     out: dict[str, _Original] = {}
     for chunk in _chunks(serials):
-        for pk, serial, pid, cov_id, kind in SettlementRecord.objects.filter(serial__in=chunk).values_list(
+        for pk, serial, pid, cov_id, kind in SettlementRecord.objects.filter(AnyOf(F("serial"), chunk)).values_list(
                 "id", "serial", "person_id", "coverage_id", "settlement_type"):
             out[serial] = _Original(serial, pid, cov_id, kind == SettlementRecord.Type.REVERSAL, None, pk)
     by_record = {o.record_id: o for o in out.values()}
     ids = list(by_record)
     for chunk in _chunks(ids):
-        rows = Claim.objects.filter(settlement_id__in=chunk, kind=Claim.Kind.HOSPITAL).values_list(
+        rows = Claim.objects.filter(AnyOf(F("settlement_id"), chunk), kind=Claim.Kind.HOSPITAL).values_list(
             "id", "number", "settlement_id", "coverage_id", "status", "payment_state", "computed_amount",
             "approved_amount", "paid_amount")
         for pk, number, sid, cov_id, status, pay, computed, approved, paid in rows:
@@ -392,7 +387,7 @@ def _originals(serials: list[str]) -> dict[str, _Original]:
     claim_ids = [o.claim.id for o in out.values() if o.claim and o.claim.id]
     open_ids: set[int] = set()
     for chunk in _chunks(claim_ids):
-        open_ids.update(Recovery.objects.filter(claim_id__in=chunk, status=Recovery.Status.OPEN)
+        open_ids.update(Recovery.objects.filter(AnyOf(F("claim_id"), chunk), status=Recovery.Status.OPEN)
                         .values_list("claim_id", flat=True))
     for o in out.values():
         if o.claim and o.claim.id in open_ids:
@@ -428,13 +423,13 @@ def _adjudicate(run: _Run, valid: list[Record], reports: dict[int, RowReport]) -
     all_covs = [c for cs in covs.values() for c in cs]
     plan_years = _current_plan_years({c.plan_year_id for c in all_covs})
     rules = {pk: adj.plan_rules(py) for pk, py in plan_years.items()}
+    with_hospital = {pk for pk, r in rules.items() if getattr(r, "hospital", None) is not None}
     used, ci_taken = _claims_of([c.id for c in all_covs])
     stays = _stays(person_ids)
     originals = _originals(sorted({r.original_serial for r in fresh if r.is_reversal}))
     ci_match: dict[tuple[int, str], str | None] = {}
     run.clock.lap("lookups")
-    run.phones = {pid: phone for pid, _name, phone in people.values()}
-    names = {pid: name for pid, name, _phone in people.values()}
+    names = dict(people.values())
 
     for rec in fresh:
         rep = reports[id(rec)]
@@ -443,7 +438,7 @@ def _adjudicate(run: _Run, valid: list[Record], reports: dict[int, RowReport]) -
         if rec.is_reversal:
             _reverse(run, rec, rep, originals, stays, used)
             continue
-        cov = _coverage_on(covs.get(pid, []) if pid else [], rec.admitted_on, rules)
+        cov = _coverage_on(covs.get(pid, []) if pid else [], rec.admitted_on, with_hospital)
         original = _Original(rec.serial, pid, cov.id if cov else None, False, None)
         originals[rec.serial] = original
         overlapping = False
@@ -499,11 +494,11 @@ def _adjudicate(run: _Run, valid: list[Record], reports: dict[int, RowReport]) -
     run.clock.lap("adjudicate")
 
 
-def _coverage_on(covs: list[_Cov], day: date, rules: Mapping[int, Any]) -> _Cov | None:
+def _coverage_on(covs: list[_Cov], day: date, with_hospital: set[int]) -> _Cov | None:
     """The coverage of a plan with hospital rules active on `day` (a stay running past the coverage's end
     still belongs to it; the earliest-starting one when several plans cover the day)."""
     for c in covs:
-        if c.start <= day <= c.end and getattr(rules.get(c.plan_year_id), "hospital", None) is not None:
+        if c.start <= day <= c.end and c.plan_year_id in with_hospital:
             return c
     return None
 
@@ -578,20 +573,32 @@ def _write(run: _Run, *, actor: User | None, source: str, batch: SettlementImpor
     return batch
 
 
+def _day_adapter() -> Callable[[date], Any]:
+    """Dates as the database takes them: psycopg passes date objects through, SQLite wants text."""
+    if connection.vendor == "postgresql":
+        return lambda d: d
+    return date.isoformat
+
+
+def _list_json(values: list[str]) -> str:
+    return json.dumps(values) if values else "[]"
+
+
 def _insert_records(run: _Run, *, batch: SettlementImport, source: str, now: Any) -> None:
     f = SettlementRecord._meta.get_field
-    day = f("admitted_on")
+    day = _day_adapter()
     stamp = db_value(f("created_at"), now)
     dumps = json.dumps
     rows = []
     hashes = run.hashes
+    reversal = SettlementRecord.Type.REVERSAL.value
     for rec, rep, pid, cov_id in run.to_store:
         rows.append((
             rec.serial, hashes[rec.id_number], encrypt_str(rec.id_number), rec.name,
-            rec.hospital_name, db_value(day, rec.admitted_on), db_value(day, rec.discharged_on), rec.diagnosis_code,
+            rec.hospital_name, day(rec.admitted_on), day(rec.discharged_on), rec.diagnosis_code,
             rec.diagnosis_name, rec.total_cost, rec.fund_paid, rec.self_pay, rec.self_expense,
-            db_value(day, rec.settled_on), SettlementRecord.Type.REVERSAL if rec.is_reversal else "",
-            rec.original_serial, pid, cov_id, rep.outcome, rep.amount, dumps(rep.flags), dumps(rep.reasons),
+            day(rec.settled_on), reversal if rec.is_reversal else "",
+            rec.original_serial, pid, cov_id, rep.outcome, rep.amount, _list_json(rep.flags), _list_json(rep.reasons),
             rep.critical_illness or "", source, batch.pk, rec.row, dumps(rec.raw, ensure_ascii=False), stamp,
         ))
     insert_rows(SettlementRecord, (
@@ -613,7 +620,7 @@ def _insert_claims(run: _Run, *, record_ids: dict[str, int], now: Any) -> None:
     if not run.claims:
         return
     f = Claim._meta.get_field
-    day, stamp = f("diagnosed_on"), db_value(f("created_at"), now)
+    day, stamp = _day_adapter(), db_value(f("created_at"), now)
     dumps = json.dumps
     rows = []
     for c in run.claims:
@@ -627,9 +634,9 @@ def _insert_claims(run: _Run, *, record_ids: dict[str, int], now: Any) -> None:
         rows.append((
             c.number, c.kind, "", "", None, "", None, c.person_id, c.cov.id, c.cov.unit_id, c.plan_year.pk, status,
             payment, c.amount, c.amount if completed else None, "", None,
-            dumps(c.computation, ensure_ascii=False), adj.rule_version(c.plan_year), dumps(c.flags),
-            record_ids[rec.serial], db_value(day, rec.admitted_on), rec.diagnosis_code, rec.diagnosis_name,
-            rec.hospital_name, db_value(day, rec.admitted_on), db_value(day, rec.discharged_on),
+            dumps(c.computation, ensure_ascii=False), adj.rule_version(c.plan_year), _list_json(c.flags),
+            record_ids[rec.serial], day(rec.admitted_on), rec.diagnosis_code, rec.diagnosis_name,
+            rec.hospital_name, day(rec.admitted_on), day(rec.discharged_on),
             stamp if hospital else None, stamp if completed else None, None, stamp, reject_reason, reject_code, "",
         ))
     insert_rows(Claim, _CLAIM_FIELDS, rows)
@@ -696,12 +703,16 @@ def _apply_voids(run: _Run, *, record_ids: dict[str, int], actor: User | None, n
 
 def _queue_sms(run: _Run) -> None:
     """The 待上传 notice of every new 重疾 claim, queued in one statement and sent after commit."""
+    ci = [c for c in run.claims if c.kind == Claim.Kind.CRITICAL_ILLNESS]
+    phones: dict[int, str] = {}
+    for chunk in _chunks(sorted({c.person_id for c in ci})):
+        phones.update(Person.objects.filter(AnyOf(F("id"), chunk)).values_list("id", "phone"))
     messages = []
-    for c in run.claims:
-        sealed = run.phones.get(c.person_id, "")
-        if c.kind != Claim.Kind.CRITICAL_ILLNESS or not sealed:
+    for c in ci:
+        phone = phones.get(c.person_id, "")
+        if not phone:
             continue
-        messages.append(QueuedSms(phone=decrypt_str(sealed), text=CI_SMS.format(number=c.number, amount=c.amount),
+        messages.append(QueuedSms(phone=phone, text=CI_SMS.format(number=c.number, amount=c.amount),
                                   purpose="claim", idempotency_key=f"claim:{c.number}:pending_upload",
                                   unit_id=c.cov.unit_id))
     sms_queue_many(messages=messages)
