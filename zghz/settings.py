@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "zghz.enrolment",
     "zghz.coverage",
     "zghz.claims",
+    "zghz.apikeys",
     "zghz.exports",
     "zghz.payouts",
     "zghz.demo",
