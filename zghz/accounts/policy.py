@@ -11,7 +11,7 @@ What one may do with one object *now* (its status included) is answered per enti
 `unit_actions` (units/policy.py) and `work_order_actions` (enrolment/policy.py).
 """
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.utils.translation import gettext as _
 
@@ -31,7 +31,7 @@ VIEW_SMS = "accounts.view_sms"
 MANAGE_SYSTEM = "accounts.manage_system"
 
 
-def is_staff(user: Any) -> bool:
+def is_staff(user: Any) -> TypeGuard[User]:
     """A logged-in, active staff account, whatever its roles."""
     return bool(getattr(user, "is_authenticated", False) and user.kind == User.Kind.STAFF and user.is_active)
 

@@ -27,9 +27,9 @@ from zghz.accounts.services import (
     totp_uri,
 )
 from zghz.core.errors import DomainError
+from zghz.core.forms import form_error
 
 from .forms import StaffLoginForm, TotpForm
-from .helpers import form_error, staff_user
 
 # Between the password and the 动态口令 the session holds who passed the first factor, not a login.
 PENDING = "staff_pending"
@@ -140,7 +140,7 @@ def totp_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if is_staff(request.user):
-        staff_logged_out(user=staff_user(request))
+        staff_logged_out(user=request.user)
     logout(request)
     messages.success(request, _("已退出登录"))
     return redirect("backoffice:login")

@@ -14,11 +14,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from zghz.accounts.http import AuthenticatedHttpRequest
+from zghz.accounts.policy import staff_can
 from zghz.claims.models import Claim, ClaimEvent
 from zghz.claims.policy import NODE_PERMISSION, claim_actions
 from zghz.claims.selectors import (
@@ -33,12 +35,13 @@ from zghz.claims.selectors import (
 )
 from zghz.claims.services import FLAG_LABELS, claim_accident_create, claim_decide, claim_documents_upload
 from zghz.core.errors import AlreadyProcessed, DomainError
+from zghz.core.forms import form_error
 from zghz.core.idcard import mask_id, mask_phone
 from zghz.files.views import file_response
 
 from .access import staff_view
 from .claims_forms import ACCIDENT_DOCUMENTS, AccidentForm, ClaimFilterForm, DecideForm, UploadForm
-from .helpers import form_error, paginate, staff_user
+from .helpers import paginate
 
 PER_PAGE = 20
 S = Claim.Status
@@ -54,8 +57,8 @@ def staff_claim(*methods: str, perm: str | None = None,
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @staff_view(perm=perm, write=write)
         @wraps(view)
-        def wrapper(request: HttpRequest, claim_number: str, **kwargs: Any) -> HttpResponse:
-            claim = claim_for_staff(staff_user(request), claim_number)
+        def wrapper(request: AuthenticatedHttpRequest, claim_number: str, **kwargs: Any) -> HttpResponse:
+            claim = claim_for_staff(request.user, claim_number)
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
             return view(request, claim, **kwargs)
@@ -67,11 +70,11 @@ def staff_claim(*methods: str, perm: str | None = None,
 
 @staff_view()
 @require_GET
-def claim_queue(request: HttpRequest) -> HttpResponse:
+def claim_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ClaimFilterForm(request.GET or None)
     valid = form.is_valid() if form.is_bound else True
     data = form.cleaned_data if form.is_bound and valid else {}
-    qs = claim_search(staff_user(request), status=data.get("status", ""), kind=data.get("kind", ""),
+    qs = claim_search(request.user, status=data.get("status", ""), kind=data.get("kind", ""),
                       number=data.get("number", ""), name=data.get("name", ""))
     if not valid:
         qs = qs.none()
@@ -83,9 +86,9 @@ def claim_queue(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _detail(request: HttpRequest, claim: Claim, *, decide_form: DecideForm | None = None,
+def _detail(request: AuthenticatedHttpRequest, claim: Claim, *, decide_form: DecideForm | None = None,
             upload_form: UploadForm | None = None, status: int = 200) -> HttpResponse:
-    user = staff_user(request)
+    user = request.user
     actions = claim_actions(user, claim)
     current = claim.approved_amount if claim.approved_amount is not None else claim.computed_amount
     if decide_form is None:
@@ -96,7 +99,7 @@ def _detail(request: HttpRequest, claim: Claim, *, decide_form: DecideForm | Non
     return render(request, "backoffice/claims/detail.html", {
         "nav": QUEUE_NAV.get(claim.status, "claims"), "claim": claim, "actions": actions, "S": S,
         "node_label": ClaimEvent.Node(actions.node).label if actions.node else "",
-        "holds_node_permission": bool(actions.node) and user.has_perm(NODE_PERMISSION[actions.node]),
+        "holds_node_permission": bool(actions.node) and staff_can(user, NODE_PERMISSION[actions.node]),
         "masked_id": mask_id(person.id_number) if person.id_number else "",
         "masked_phone": mask_phone(person.phone) if person.phone else "", "masked_card": claim_card(claim),
         "flags": [str(FLAG_LABELS.get(f, f)) for f in claim.flags or []],
@@ -111,19 +114,19 @@ def _detail(request: HttpRequest, claim: Claim, *, decide_form: DecideForm | Non
 
 
 @staff_claim("GET", "HEAD")
-def claim_detail(request: HttpRequest, claim: Claim) -> HttpResponse:
+def claim_detail(request: AuthenticatedHttpRequest, claim: Claim) -> HttpResponse:
     return _detail(request, claim)
 
 
 @staff_claim("POST", write=True)
-def claim_decide_view(request: HttpRequest, claim: Claim) -> HttpResponse:
+def claim_decide_view(request: AuthenticatedHttpRequest, claim: Claim) -> HttpResponse:
     """同意 / 不同意 / 退回 at the node the page was opened at (a stale page meets AlreadyProcessed)."""
     form = DecideForm(request.POST)
     if not form.is_valid():
         return _detail(request, claim, decide_form=form, status=400)
     data = form.cleaned_data
     try:
-        claim = claim_decide(actor=staff_user(request), claim=claim, node=data["node"], decision=data["decision"],
+        claim = claim_decide(actor=request.user, claim=claim, node=data["node"], decision=data["decision"],
                              comment=data["comment"], approved_amount=data["approved_amount"] or None,
                              reason=data["reason"])
     except AlreadyProcessed as e:
@@ -140,13 +143,13 @@ def claim_decide_view(request: HttpRequest, claim: Claim) -> HttpResponse:
 
 
 @staff_claim("POST", perm="accounts.claim_initial_review", write=True)
-def claim_upload_view(request: HttpRequest, claim: Claim) -> HttpResponse:
+def claim_upload_view(request: AuthenticatedHttpRequest, claim: Claim) -> HttpResponse:
     """代为上传: documents on the member's behalf (audited as staff uploads)."""
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, claim, upload_form=form, status=400)
     try:
-        docs = claim_documents_upload(actor=staff_user(request), claim=claim, group=form.cleaned_data["group"],
+        docs = claim_documents_upload(actor=request.user, claim=claim, group=form.cleaned_data["group"],
                                       files=request.FILES.getlist("upload"))
     except AlreadyProcessed as e:
         messages.warning(request, e.message)
@@ -161,21 +164,21 @@ def claim_upload_view(request: HttpRequest, claim: Claim) -> HttpResponse:
 
 
 @staff_claim("GET", "HEAD")
-def claim_document_view(request: HttpRequest, claim: Claim, document_id: int) -> HttpResponse:
+def claim_document_view(request: AuthenticatedHttpRequest, claim: Claim, document_id: int) -> HttpResponse:
     doc = claim_document(claim, document_id)
     return file_response(doc.file, actor=request.user, unit=claim.unit, inline=True)
 
 
 @staff_view("accounts.claim_initial_review", write=True)
 @require_http_methods(["GET", "POST"])
-def accident_new(request: HttpRequest) -> HttpResponse:
+def accident_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """意外/工伤 线下录入."""
     form = AccidentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             result = claim_accident_create(
-                actor=staff_user(request), id_number=data["id_number"], accident_date=data["accident_date"],
+                actor=request.user, id_number=data["id_number"], accident_date=data["accident_date"],
                 accident_type=data["accident_type"], result=data["result"], grade=data["grade"],
                 assessed_on=data["assessed_on"], plan_id=data["plan"], diagnosis_name=data["diagnosis_name"],
                 hospital_name=data["hospital_name"],

@@ -7,13 +7,15 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
+from zghz.core.forms import form_error
 from zghz.coverage.forms import RecordQueryForm
 from zghz.coverage.selectors import RecordFilter, coverage_for_staff, page_ids, record_rows
 from zghz.exports.kinds import COVERAGE_STAFF
@@ -45,11 +47,8 @@ class StaffRecordQueryForm(RecordQueryForm):
                                   district_id=district.pk if district else None)
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
-
-def _page(request: HttpRequest, form: StaffRecordQueryForm, *, status: int = 200, **extra: Any) -> HttpResponse:
+def _page(request: AuthenticatedHttpRequest, form: StaffRecordQueryForm, *, status: int = 200, **extra: Any) -> HttpResponse:
     context = {"nav": "records", "form": form, "page_obj": None, "rows": [],
                "export_fields": {k: form.data.get(k, "") for k in FILTER_FIELDS}}
     context.update(extra)
@@ -58,35 +57,35 @@ def _page(request: HttpRequest, form: StaffRecordQueryForm, *, status: int = 200
 
 @staff_view()
 @require_GET
-def records(request: HttpRequest) -> HttpResponse:
-    form = StaffRecordQueryForm(request.GET, user=_user(request))
+def records(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = StaffRecordQueryForm(request.GET, user=request.user)
     if not form.is_valid():
         return _page(request, form)
-    ids = page_ids(coverage_for_staff(_user(request), form.staff_filter()))
+    ids = page_ids(coverage_for_staff(request.user, form.staff_filter()))
     page_obj = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
     return _page(request, form, page_obj=page_obj, rows=record_rows(page_obj, with_unit=True))
 
 
 @staff_view()
 @require_POST
-def records_export(request: HttpRequest) -> HttpResponse:
-    form = StaffRecordQueryForm(request.POST, user=_user(request))
+def records_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = StaffRecordQueryForm(request.POST, user=request.user)
     if not form.is_valid():
         return _page(request, form, status=400)
     f = form.staff_filter()
     try:
-        job = export_start(kind=COVERAGE_STAFF, owner=_user(request), params=f.as_params(),
+        job = export_start(kind=COVERAGE_STAFF, owner=request.user, params=f.as_params(),
                            audit_filter=f.for_audit())
     except DomainError as e:
-        form.add_error(None, e.message)
+        form_error(form, e)
         return _page(request, form, status=e.status)
     return redirect("backoffice:records_export_job", job_id=job.pk)
 
 
 @staff_view()
-def records_export_job(request: HttpRequest, job_id: Any) -> HttpResponse:
+def records_export_job(request: AuthenticatedHttpRequest, job_id: Any) -> HttpResponse:
     # The owner check comes before the method check: someone else's job is 404 whatever the method.
-    job = export_job_for_owner(_user(request), job_id)
+    job = export_job_for_owner(request.user, job_id)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     context = {"nav": "records", "job": job}
@@ -96,8 +95,8 @@ def records_export_job(request: HttpRequest, job_id: Any) -> HttpResponse:
 
 
 @staff_view()
-def records_export_download(request: HttpRequest, job_id: Any) -> HttpResponse:
-    job = export_file_for_owner(_user(request), job_id)
+def records_export_download(request: AuthenticatedHttpRequest, job_id: Any) -> HttpResponse:
+    job = export_file_for_owner(request.user, job_id)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     assert job.file is not None

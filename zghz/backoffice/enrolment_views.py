@@ -10,13 +10,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from zghz.accounts.models import User
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import DomainError
 from zghz.enrolment.models import WorkOrder
 from zghz.enrolment.policy import work_order_actions
@@ -37,9 +37,6 @@ class WorkOrderFilterForm(forms.Form):
     number = forms.CharField(label=gettext_lazy("工单编号"), max_length=20, required=False)
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
 
 def staff_work_order(*methods: str, perm: str | None = None,
                      write: bool = False) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -49,8 +46,8 @@ def staff_work_order(*methods: str, perm: str | None = None,
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @staff_view(perm=perm, write=write)
         @wraps(view)
-        def wrapper(request: HttpRequest, number: str, **kwargs: Any) -> HttpResponse:
-            wo = work_order_for_staff(_user(request), number)
+        def wrapper(request: AuthenticatedHttpRequest, number: str, **kwargs: Any) -> HttpResponse:
+            wo = work_order_for_staff(request.user, number)
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
             return view(request, wo, **kwargs)
@@ -62,15 +59,15 @@ def staff_work_order(*methods: str, perm: str | None = None,
 
 @staff_view()
 @require_GET
-def work_order_queue(request: HttpRequest) -> HttpResponse:
+def work_order_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = WorkOrderFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    qs = work_order_search(_user(request), status=data.get("status", ""), unit_name=data.get("unit", ""),
+    qs = work_order_search(request.user, status=data.get("status", ""), unit_name=data.get("unit", ""),
                            number=data.get("number", ""))
     if form.is_bound and not form.is_valid():
         qs = qs.none()
     page_obj = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(wo, work_order_actions(_user(request), wo)) for wo in page_obj]
+    rows = [(wo, work_order_actions(request.user, wo)) for wo in page_obj]
     return render(request, "backoffice/enrolment/queue.html", {
         "nav": f"work_orders_{data.get('status', '')}" if data.get("status") in ("pending", "payment_review")
         else "work_orders",
@@ -78,7 +75,7 @@ def work_order_queue(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _detail(request: HttpRequest, wo: WorkOrder, *, rejected: RejectForm | None = None,
+def _detail(request: AuthenticatedHttpRequest, wo: WorkOrder, *, rejected: RejectForm | None = None,
             status: int = 200) -> HttpResponse:
     """The detail page; `rejected` is a 驳回 form sent back with its error (its prefix says which step)."""
     page_obj = Paginator(work_order_lines(wo, eligible=True), LINES_PER_PAGE).get_page(request.GET.get("page"))
@@ -87,18 +84,18 @@ def _detail(request: HttpRequest, wo: WorkOrder, *, rejected: RejectForm | None 
         "nav": "work_orders", "wo": wo, "page_obj": page_obj, "rows": line_rows(page_obj),
         "ineligible_page": ineligible, "ineligible_rows": line_rows(ineligible),
         "events": wo.events.all(), "S": WorkOrder.Status,
-        "actions": work_order_actions(_user(request), wo),
+        "actions": work_order_actions(request.user, wo),
         **{name: rejected if rejected is not None and rejected.prefix == prefix else RejectForm(prefix=prefix)
            for name, prefix in (("reject_form", "review"), ("payment_reject_form", "payment"))},
     }, status=status)
 
 
 @staff_work_order("GET", "HEAD")
-def work_order_detail(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
+def work_order_detail(request: AuthenticatedHttpRequest, wo: WorkOrder) -> HttpResponse:
     return _detail(request, wo)
 
 
-def _decide(request: HttpRequest, wo: WorkOrder, *, prefix: str,
+def _decide(request: AuthenticatedHttpRequest, wo: WorkOrder, *, prefix: str,
             service: Callable[..., Any], done: Callable[[bool, Any], str]) -> HttpResponse:
     """通过 or 驳回 one review step: the service decides (and requires a reason to reject); an empty reason
     comes back next to its field, any other refusal (e.g. already processed) as a message."""
@@ -106,7 +103,7 @@ def _decide(request: HttpRequest, wo: WorkOrder, *, prefix: str,
     form = RejectForm(request.POST, prefix=prefix)
     form.is_valid()
     try:
-        result = service(work_order=wo, actor=_user(request), approve=approve,
+        result = service(work_order=wo, actor=request.user, approve=approve,
                          reason=form.cleaned_data.get("reason", ""))
     except DomainError as e:
         if e.field == "reason":
@@ -119,7 +116,7 @@ def _decide(request: HttpRequest, wo: WorkOrder, *, prefix: str,
 
 
 @staff_work_order("POST", perm="accounts.review_work_order", write=True)
-def work_order_review_view(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
+def work_order_review_view(request: AuthenticatedHttpRequest, wo: WorkOrder) -> HttpResponse:
     """经办审核: action=approve → 待付款; action=reject with 驳回原因 → 暂存."""
     return _decide(request, wo, prefix="review", service=work_order_review, done=lambda approve, _result: (
         _("参保申请 {number} 已审核通过，等待单位付款。") if approve else _("参保申请 {number} 已审核驳回。")
@@ -127,7 +124,7 @@ def work_order_review_view(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
 
 
 @staff_work_order("POST", perm="accounts.confirm_payment", write=True)
-def work_order_payment_review_view(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
+def work_order_payment_review_view(request: AuthenticatedHttpRequest, wo: WorkOrder) -> HttpResponse:
     """财务付款审核: action=approve → 已完成 (coverage created); action=reject with 驳回原因 → 待付款."""
     return _decide(request, wo, prefix="payment", service=work_order_payment_review, done=lambda approve, created: (
         _("参保申请 {number} 付款审核通过，已生成 {created} 条参保记录。").format(number=wo.number, created=created)
@@ -135,7 +132,7 @@ def work_order_payment_review_view(request: HttpRequest, wo: WorkOrder) -> HttpR
 
 
 @staff_work_order("GET", "HEAD")
-def work_order_file(request: HttpRequest, wo: WorkOrder, kind: str) -> HttpResponse:
+def work_order_file(request: AuthenticatedHttpRequest, wo: WorkOrder, kind: str) -> HttpResponse:
     """付款凭证 / 盖章参保花名册 of a work order the staff member may see; audited as a download."""
     stored = {"voucher": wo.payment_voucher, "roster": wo.stamped_roster}.get(kind)
     if stored is None:

@@ -1,9 +1,10 @@
 """审计日志 and 短信记录: read-only lists for the roles that may see them."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.audit.selectors import audit_action_label, audit_object_label, audit_result_label, audit_search
 from zghz.core.idcard import mask_phone
 from zghz.sms.selectors import sms_display_text, sms_purpose_label, sms_search
@@ -20,7 +21,7 @@ SMS_PER_PAGE = 50
 
 @staff_view("accounts.view_audit")
 @require_GET
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         qs = audit_search().none()
@@ -41,7 +42,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view("accounts.view_sms")
 @require_GET
-def sms_list(request: HttpRequest) -> HttpResponse:
+def sms_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SmsFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         qs = sms_search().none()

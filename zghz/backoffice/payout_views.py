@@ -9,14 +9,16 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.claims.models import Claim
 from zghz.core.errors import DomainError
+from zghz.core.forms import form_error
 from zghz.core.idcard import mask_card
 from zghz.payouts.bankfiles import default_template_code
 from zghz.payouts.models import PayoutBatch, PayoutLine, PayoutReturn
@@ -38,7 +40,7 @@ from zghz.payouts.services import (
 )
 
 from .access import staff_view
-from .helpers import form_error, paginate, staff_user
+from .helpers import paginate
 from .payout_forms import (
     BatchFilterForm,
     BatchListForm,
@@ -61,8 +63,8 @@ def payout_batch_view(*methods: str) -> Callable[[Callable[..., HttpResponse]], 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @staff_view(perm=PERM, write=True)
         @wraps(view)
-        def wrapper(request: HttpRequest, batch_number: str, **kwargs: Any) -> HttpResponse:
-            batch = batch_for_staff(staff_user(request), batch_number)
+        def wrapper(request: AuthenticatedHttpRequest, batch_number: str, **kwargs: Any) -> HttpResponse:
+            batch = batch_for_staff(request.user, batch_number)
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
             return view(request, batch, **kwargs)
@@ -74,10 +76,10 @@ def payout_batch_view(*methods: str) -> Callable[[Callable[..., HttpResponse]], 
 
 @staff_view(perm=PERM, write=True)
 @require_GET
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BatchListForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_bound and form.is_valid() else ""
-    qs = batches_for_staff(staff_user(request))
+    qs = batches_for_staff(request.user)
     if status:
         qs = qs.filter(status=status)
     return render(request, "backoffice/payouts/list.html", {
@@ -87,9 +89,9 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view(perm=PERM, write=True)
 @require_http_methods(["GET", "POST"])
-def batch_create(request: HttpRequest) -> HttpResponse:
+def batch_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET shows the filters and what they select (笔数, 金额); POST 生成批次 with the same filters."""
-    user = staff_user(request)
+    user = request.user
     form = BatchFilterForm(request.POST if request.method == "POST" else (request.GET or None))
     preview = None
     status = 200
@@ -115,9 +117,9 @@ def batch_create(request: HttpRequest) -> HttpResponse:
     }, status=status)
 
 
-def _detail(request: HttpRequest, batch: PayoutBatch, *, upload_form: ReturnUploadForm | None = None,
+def _detail(request: AuthenticatedHttpRequest, batch: PayoutBatch, *, upload_form: ReturnUploadForm | None = None,
             mark_form: MarkForm | None = None, status: int = 200) -> HttpResponse:
-    user = staff_user(request)
+    user = request.user
     line_form = LineFilterForm(request.GET or None)
     line_status = line_form.cleaned_data["status"] if line_form.is_bound and line_form.is_valid() else ""
     page_obj = paginate(request, batch_lines(batch, status=line_status), LINES_PER_PAGE)
@@ -136,19 +138,19 @@ def _detail(request: HttpRequest, batch: PayoutBatch, *, upload_form: ReturnUplo
 
 
 @payout_batch_view("GET", "HEAD")
-def batch_detail(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
+def batch_detail(request: AuthenticatedHttpRequest, batch: PayoutBatch) -> HttpResponse:
     return _detail(request, batch)
 
 
 @payout_batch_view("POST")
-def batch_export(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
+def batch_export(request: AuthenticatedHttpRequest, batch: PayoutBatch) -> HttpResponse:
     """导出银行文件: the file itself as the answer (full card numbers; audited by the service)."""
     form = ExportForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择银行文件模板"))
         return redirect("backoffice:payout_batch_detail", batch.number)
     try:
-        exported = payout_batch_export(actor=staff_user(request), batch=batch, template=form.cleaned_data["template"])
+        exported = payout_batch_export(actor=request.user, batch=batch, template=form.cleaned_data["template"])
     except DomainError as e:
         messages.error(request, e.message)
         return redirect("backoffice:payout_batch_detail", batch.number)
@@ -159,13 +161,13 @@ def batch_export(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
 
 
 @payout_batch_view("POST")
-def batch_return(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
+def batch_return(request: AuthenticatedHttpRequest, batch: PayoutBatch) -> HttpResponse:
     """回盘导入: applied when the file agrees with the batch; otherwise the differences are shown."""
     form = ReturnUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, batch, upload_form=form, status=400)
     try:
-        result = payout_return_import(actor=staff_user(request), batch=batch, upload=form.cleaned_data["file"])
+        result = payout_return_import(actor=request.user, batch=batch, upload=form.cleaned_data["file"])
     except DomainError as e:
         form_error(form, e)
         return _detail(request, batch, upload_form=form, status=e.status if e.status in (403, 409) else 400)
@@ -182,14 +184,14 @@ def _ints(values: list[str]) -> list[int]:
 
 
 @payout_batch_view("POST")
-def batch_mark(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
+def batch_mark(request: AuthenticatedHttpRequest, batch: PayoutBatch) -> HttpResponse:
     """手工标记 the ticked lines 成功 / 失败."""
     form = MarkForm(request.POST)
     if not form.is_valid():
         return _detail(request, batch, mark_form=form, status=400)
     data = form.cleaned_data
     try:
-        count = payout_lines_mark(actor=staff_user(request), batch=batch, line_ids=_ints(request.POST.getlist("lines")),
+        count = payout_lines_mark(actor=request.user, batch=batch, line_ids=_ints(request.POST.getlist("lines")),
                                   success=data["result"] == "success", code=data["code"], reason=data["reason"])
     except DomainError as e:
         form_error(form, e)
@@ -200,10 +202,10 @@ def batch_mark(request: HttpRequest, batch: PayoutBatch) -> HttpResponse:
 
 @staff_view(perm=PERM, write=True)
 @require_GET
-def recovery_list(request: HttpRequest) -> HttpResponse:
+def recovery_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RecoveryFilterForm(request.GET or {"status": "open"})
     status = form.cleaned_data["status"] if form.is_valid() else "open"
-    qs = recoveries_for_staff(staff_user(request), status=status)
+    qs = recoveries_for_staff(request.user, status=status)
     page_obj = paginate(request, qs, PER_PAGE)
     return render(request, "backoffice/payouts/recoveries.html", {
         "nav": "recoveries", "form": form, "page_obj": page_obj,
@@ -212,8 +214,8 @@ def recovery_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view(perm=PERM, write=True)
 @require_POST
-def recovery_resolve_view(request: HttpRequest, recovery_id: int) -> HttpResponse:
-    user = staff_user(request)
+def recovery_resolve_view(request: AuthenticatedHttpRequest, recovery_id: int) -> HttpResponse:
+    user = request.user
     recovery = recovery_for_staff(user, recovery_id)
     form = RecoveryResolveForm(request.POST)
     form.is_valid()

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from zghz.accounts.models import User
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.accounts.policy import staff_can
 from zghz.core.errors import DomainError
 from zghz.coverage.selectors import coverage_counts_by_plan_year
@@ -163,14 +163,11 @@ def _apply_errors(form: forms.Form, e: DomainError) -> None:
         form.add_error(field if field in form.fields else None, message)
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
 
 @staff_view()
 @require_GET
-def plans(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def plans(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     plans = plans_with_years(user)
     counts = coverage_counts_by_plan_year(py.pk for plan in plans for py in plan.years.all())
     for plan in plans:
@@ -183,11 +180,11 @@ def plans(request: HttpRequest) -> HttpResponse:
 
 @staff_view(MANAGE, write=True)
 @require_http_methods(["GET", "POST"])
-def plan_new(request: HttpRequest) -> HttpResponse:
+def plan_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            plan = plan_create(actor=_user(request), code=form.cleaned_data["code"], name=form.cleaned_data["name"])
+            plan = plan_create(actor=request.user, code=form.cleaned_data["code"], name=form.cleaned_data["name"])
         except DomainError as e:
             _apply_errors(form, e)
         else:
@@ -199,14 +196,14 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 
 @staff_view(MANAGE, write=True)
 @require_http_methods(["GET", "POST"])
-def plan_year_new(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = plan_for_staff(_user(request), plan_id)
+def plan_year_new(request: AuthenticatedHttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_for_staff(request.user, plan_id)
     previous = latest_plan_year(plan)
     form = PlanYearForm(request.POST or None,
                         initial=initial_from(previous, year=(previous.year + 1) if previous else None))
     if request.method == "POST" and form.is_valid():
         try:
-            plan_year = plan_year_create(actor=_user(request), plan=plan, year=form.cleaned_data["year"],
+            plan_year = plan_year_create(actor=request.user, plan=plan, year=form.cleaned_data["year"],
                                          terms=form.terms())
         except DomainError as e:
             _apply_errors(form, e)
@@ -220,13 +217,13 @@ def plan_year_new(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @staff_view(MANAGE, write=True)
 @require_http_methods(["GET", "POST"])
-def plan_year_edit(request: HttpRequest, plan_year_id: int) -> HttpResponse:
-    plan_year = plan_year_for_staff(_user(request), plan_year_id)
+def plan_year_edit(request: AuthenticatedHttpRequest, plan_year_id: int) -> HttpResponse:
+    plan_year = plan_year_for_staff(request.user, plan_year_id)
     form = PlanYearForm(request.POST or None, initial=initial_from(plan_year), with_year=False)
     needs_confirmation = ""
     if request.method == "POST" and form.is_valid():
         try:
-            result = plan_year_update(actor=_user(request), plan_year=plan_year, terms=form.terms(),
+            result = plan_year_update(actor=request.user, plan_year=plan_year, terms=form.terms(),
                                       confirm_new_version=form.cleaned_data["confirm_new_version"])
         except DomainError as e:
             if e.code == "needs_confirmation":

@@ -5,12 +5,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import AlreadyProcessed, DomainError
+from zghz.core.forms import form_error
 from zghz.core.idcard import mask_id, mask_phone
 from zghz.files.views import file_response
 from zghz.units.models import Unit
@@ -20,15 +22,15 @@ from zghz.units.services import unit_review, unit_staff_edit
 
 from .access import staff_view
 from .forms import RejectForm, StaffUnitForm, UnitFilterForm
-from .helpers import form_error, paginate, staff_user
+from .helpers import paginate
 
 UNITS_PER_PAGE = 20
 
 
 @staff_view()
 @require_GET
-def unit_list(request: HttpRequest) -> HttpResponse:
-    user = staff_user(request)
+def unit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = UnitFilterForm(request.GET or None, districts=districts_for_staff(user))
     qs: QuerySet[Unit]
     if form.is_bound and not form.is_valid():
@@ -45,14 +47,14 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _unit_context(request: HttpRequest, unit: Unit, **extra: Any) -> dict[str, Any]:
+def _unit_context(request: AuthenticatedHttpRequest, unit: Unit, **extra: Any) -> dict[str, Any]:
     context = {
         "nav": "units",
         "unit": unit,
         "masked_id": mask_id(unit.handler_id_number) if unit.handler_id_number else "",
         "handler_phone": mask_phone(unit.handler.phone) if unit.handler.phone else "",
         "events": unit.review_events.all(),
-        "actions": unit_actions(staff_user(request), unit),
+        "actions": unit_actions(request.user, unit),
         "certificate_is_image": bool(unit.certificate and unit.certificate.content_type.startswith("image/")),
         "reject_form": RejectForm(),
     }
@@ -62,19 +64,19 @@ def _unit_context(request: HttpRequest, unit: Unit, **extra: Any) -> dict[str, A
 
 @staff_view()
 @require_GET
-def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
-    unit = unit_for_staff(staff_user(request), unit_id)
+def unit_detail(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    unit = unit_for_staff(request.user, unit_id)
     return render(request, "backoffice/unit_detail.html", _unit_context(request, unit))
 
 
 @staff_view("accounts.review_unit", write=True)
 @require_POST
-def unit_reveal_id(request: HttpRequest, unit_id: int) -> HttpResponse:
+def unit_reveal_id(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
     """查看完整号码: shows the handler's full ID number in this one answer (never stored) and audits it."""
-    unit = unit_for_staff(staff_user(request), unit_id)
+    unit = unit_for_staff(request.user, unit_id)
     if not unit.handler_id_number:
         raise Http404
-    full_id = unit_handler_id_reveal(staff_user(request), unit)
+    full_id = unit_handler_id_reveal(request.user, unit)
     template = "backoffice/_unit_handler_id.html" if request.headers.get("HX-Request") else \
         "backoffice/unit_detail.html"
     response = render(request, template, _unit_context(request, unit, full_id=full_id))
@@ -84,8 +86,8 @@ def unit_reveal_id(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 @staff_view()
 @require_GET
-def unit_certificate(request: HttpRequest, unit_id: int) -> HttpResponse:
-    unit = unit_for_staff(staff_user(request), unit_id)
+def unit_certificate(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    unit = unit_for_staff(request.user, unit_id)
     if unit.certificate is None:
         raise Http404
     return file_response(unit.certificate, actor=request.user, unit=unit, inline=True)
@@ -93,10 +95,10 @@ def unit_certificate(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 @staff_view("accounts.review_unit", write=True)
 @require_POST
-def unit_approve(request: HttpRequest, unit_id: int) -> HttpResponse:
-    unit = unit_for_staff(staff_user(request), unit_id)
+def unit_approve(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    unit = unit_for_staff(request.user, unit_id)
     try:
-        unit_review(unit=unit, actor=staff_user(request), approve=True)
+        unit_review(unit=unit, actor=request.user, approve=True)
     except AlreadyProcessed as e:
         messages.warning(request, e.message)
     except DomainError as e:
@@ -108,12 +110,12 @@ def unit_approve(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 @staff_view("accounts.review_unit", write=True)
 @require_POST
-def unit_reject(request: HttpRequest, unit_id: int) -> HttpResponse:
-    unit = unit_for_staff(staff_user(request), unit_id)
+def unit_reject(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    unit = unit_for_staff(request.user, unit_id)
     form = RejectForm(request.POST)
     if form.is_valid():
         try:
-            unit_review(unit=unit, actor=staff_user(request), approve=False, reason=form.cleaned_data["reason"])
+            unit_review(unit=unit, actor=request.user, approve=False, reason=form.cleaned_data["reason"])
         except AlreadyProcessed as e:
             messages.warning(request, e.message)
             return redirect("backoffice:unit_detail", unit_id=unit.pk)
@@ -128,8 +130,8 @@ def unit_reject(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 @staff_view("accounts.edit_unit", write=True)
 @require_http_methods(["GET", "POST"])
-def unit_edit(request: HttpRequest, unit_id: int) -> HttpResponse:
-    user = staff_user(request)
+def unit_edit(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    user = request.user
     unit = unit_for_staff(user, unit_id)
     initial = {"name": unit.name, "district": unit.district_id, "medical_code": unit.medical_code,
                "handler_name": unit.handler_name,

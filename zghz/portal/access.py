@@ -2,19 +2,19 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.accounts.models import User
-from zghz.units.models import Unit
 from zghz.units.selectors import unit_for_handler
 
 SESSION_UNIT = "unit_id"
 
 
-def is_handler(request: HttpRequest) -> bool:
+def is_handler(request: HttpRequest) -> TypeGuard[AuthenticatedHttpRequest]:
     return bool(request.user.is_authenticated and request.user.kind == User.Kind.HANDLER)
 
 
@@ -27,8 +27,7 @@ def handler_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             return redirect("portal:login")
         if request.session.get(SESSION_UNIT) is None:
             return redirect("portal:choose_unit")
-        unit: Unit = unit_for_handler(request.user, request.session.get(SESSION_UNIT))  # type: ignore[arg-type]
-        request.unit = unit  # type: ignore[attr-defined]
+        unit = unit_for_handler(request.user, request.session.get(SESSION_UNIT))
         return view(request, *args, unit=unit, **kwargs)
 
     return wrapper

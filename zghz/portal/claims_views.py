@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 import zghz.claims.converters  # noqa: F401  (registers the `claim` converter)
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.claims.forms import ClaimQueryForm
 from zghz.claims.models import Claim
 from zghz.claims.selectors import (
@@ -30,6 +31,7 @@ from zghz.claims.selectors import (
     with_list_details,
 )
 from zghz.core.errors import DomainError
+from zghz.core.forms import form_error
 from zghz.core.idcard import mask_phone
 from zghz.exports.kinds import CLAIMS_UNIT
 from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
@@ -43,7 +45,7 @@ PER_PAGE = 20
 FILTER_FIELDS = ("plan", "name", "phone", "date_from", "date_to")
 
 
-def _page(request: HttpRequest, unit: Unit, form: ClaimQueryForm, *, status: int = 200) -> HttpResponse:
+def _page(request: AuthenticatedHttpRequest, unit: Unit, form: ClaimQueryForm, *, status: int = 200) -> HttpResponse:
     figures: list[Any] = []
     page_obj = None
     rows: list[dict[str, Any]] = []
@@ -61,31 +63,31 @@ def _page(request: HttpRequest, unit: Unit, form: ClaimQueryForm, *, status: int
 
 @handler_view
 @require_GET
-def claims(request: HttpRequest, unit: Unit) -> HttpResponse:
+def claims(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     form = ClaimQueryForm(request.GET, plans=unit_plans(unit))
     return _page(request, unit, form)
 
 
 @handler_view
 @require_POST
-def claims_export(request: HttpRequest, unit: Unit) -> HttpResponse:
+def claims_export(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     form = ClaimQueryForm(request.POST, plans=unit_plans(unit))
     if not form.is_valid():
         return _page(request, unit, form, status=400)
     f = form.claim_filter()
     try:
-        job = export_start(kind=CLAIMS_UNIT, owner=request.user, unit=unit,  # type: ignore[arg-type]
+        job = export_start(kind=CLAIMS_UNIT, owner=request.user, unit=unit,
                            params=f.as_params(), audit_filter=f.for_audit())
     except DomainError as e:
-        form.add_error(None, e.message)
+        form_error(form, e)
         return _page(request, unit, form, status=e.status)
     return redirect("portal:claims_export_job", job_id=job.pk)
 
 
 @handler_view
-def claims_export_job(request: HttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
+def claims_export_job(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
     # The owner check comes before the method check: someone else's job is 404 whatever the method.
-    job = export_job_for_owner(request.user, job_id, unit=unit)  # type: ignore[arg-type]
+    job = export_job_for_owner(request.user, job_id, unit=unit)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     context = {"unit": unit, "nav": "claims", "job": job}
@@ -95,8 +97,8 @@ def claims_export_job(request: HttpRequest, unit: Unit, job_id: Any) -> HttpResp
 
 
 @handler_view
-def claims_export_download(request: HttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
-    job = export_file_for_owner(request.user, job_id, unit=unit)  # type: ignore[arg-type]
+def claims_export_download(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
+    job = export_file_for_owner(request.user, job_id, unit=unit)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     assert job.file is not None
@@ -104,7 +106,7 @@ def claims_export_download(request: HttpRequest, unit: Unit, job_id: Any) -> Htt
 
 
 @handler_view
-def claim_detail(request: HttpRequest, unit: Unit, claim_number: str) -> HttpResponse:
+def claim_detail(request: AuthenticatedHttpRequest, unit: Unit, claim_number: str) -> HttpResponse:
     """理赔详情 as SPEC §6.5 lists it; 理赔完成 with the month-end notice once completed."""
     claim = claim_for_unit(unit, claim_number)
     if request.method not in ("GET", "HEAD"):

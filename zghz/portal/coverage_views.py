@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import DomainError
+from zghz.core.forms import form_error
 from zghz.coverage.forms import RecordQueryForm
 from zghz.coverage.selectors import coverage_of_unit, page_ids, record_rows
 from zghz.exports.kinds import COVERAGE_UNIT
@@ -30,7 +32,7 @@ FILTER_FIELDS = ("number", "id_number", "plan", "year")
 
 @handler_view
 @require_GET
-def records(request: HttpRequest, unit: Unit) -> HttpResponse:
+def records(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     form = RecordQueryForm(request.GET)
     page_obj = None
     rows: list[dict[str, Any]] = []
@@ -41,7 +43,7 @@ def records(request: HttpRequest, unit: Unit) -> HttpResponse:
     return _records_page(request, unit, form, page_obj=page_obj, rows=rows)
 
 
-def _records_page(request: HttpRequest, unit: Unit, form: RecordQueryForm, *, page_obj: Any = None,
+def _records_page(request: AuthenticatedHttpRequest, unit: Unit, form: RecordQueryForm, *, page_obj: Any = None,
                   rows: list[dict[str, Any]] | None = None, status: int = 200) -> HttpResponse:
     return render(request, "portal/coverage/records.html", {
         "unit": unit, "nav": "records", "form": form, "page_obj": page_obj, "rows": rows or [],
@@ -51,25 +53,25 @@ def _records_page(request: HttpRequest, unit: Unit, form: RecordQueryForm, *, pa
 
 @handler_view
 @require_POST
-def records_export(request: HttpRequest, unit: Unit) -> HttpResponse:
+def records_export(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     form = RecordQueryForm(request.POST)
     if not form.is_valid():
         return _records_page(request, unit, form, status=400)
     f = form.record_filter()
     try:
-        job = export_start(kind=COVERAGE_UNIT, owner=request.user, unit=unit,  # type: ignore[arg-type]
+        job = export_start(kind=COVERAGE_UNIT, owner=request.user, unit=unit,
                            params=f.as_params(), audit_filter=f.for_audit())
     except DomainError as e:
-        form.add_error(None, e.message)
+        form_error(form, e)
         return _records_page(request, unit, form, status=e.status)
     return redirect("portal:records_export_job", job_id=job.pk)
 
 
 @handler_view
-def records_export_job(request: HttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
+def records_export_job(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
     """The export's progress: the whole page, or (for htmx polling) just the progress fragment."""
     # The owner check comes before the method check: someone else's job is 404 whatever the method.
-    job = export_job_for_owner(request.user, job_id, unit=unit)  # type: ignore[arg-type]
+    job = export_job_for_owner(request.user, job_id, unit=unit)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     context = {"unit": unit, "nav": "records", "job": job}
@@ -79,8 +81,8 @@ def records_export_job(request: HttpRequest, unit: Unit, job_id: Any) -> HttpRes
 
 
 @handler_view
-def records_export_download(request: HttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
-    job = export_file_for_owner(request.user, job_id, unit=unit)  # type: ignore[arg-type]
+def records_export_download(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
+    job = export_file_for_owner(request.user, job_id, unit=unit)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
     assert job.file is not None

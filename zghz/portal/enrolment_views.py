@@ -9,15 +9,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from zghz.accounts.models import User
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import DomainError
+from zghz.core.forms import form_error
 from zghz.enrolment.models import WorkOrder
 from zghz.enrolment.policy import work_order_actions
 from zghz.enrolment.roster import reason_text
@@ -60,7 +61,7 @@ def own_work_order(*methods: str) -> Callable[[Callable[..., HttpResponse]], Cal
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @handler_view
         @wraps(view)
-        def wrapper(request: HttpRequest, unit: Unit, number: str, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: AuthenticatedHttpRequest, unit: Unit, number: str, **kwargs: Any) -> HttpResponse:
             wo = work_order_for_unit(unit, number)
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
@@ -71,15 +72,12 @@ def own_work_order(*methods: str) -> Callable[[Callable[..., HttpResponse]], Cal
     return decorator
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
-
-def _is_htmx(request: HttpRequest) -> bool:
+def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _detail_redirect(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
+def _detail_redirect(request: AuthenticatedHttpRequest, wo: WorkOrder) -> HttpResponse:
     """Back to the detail page; an htmx request (the upload with a progress bar) navigates the whole page."""
     url = reverse("portal:apply_detail", args=[wo.number])
     if _is_htmx(request):
@@ -98,11 +96,11 @@ def approval_problem(unit: Unit) -> str:
     return ""
 
 
-def _page(request: HttpRequest, qs: Any, param: str, per_page: int = LINES_PER_PAGE) -> Any:
+def _page(request: AuthenticatedHttpRequest, qs: Any, param: str, per_page: int = LINES_PER_PAGE) -> Any:
     return Paginator(qs, per_page).get_page(request.GET.get(param))
 
 
-def _upload_messages(request: HttpRequest, s: UploadSummary) -> None:
+def _upload_messages(request: AuthenticatedHttpRequest, s: UploadSummary) -> None:
     messages.success(request, _("花名册上传完成：共读取 {rows_read} 人，可参保 {eligible} 人，不可参保 {ineligible} 人。").format(rows_read=s.rows_read, eligible=s.eligible, ineligible=s.ineligible))
     if s.skipped:
         messages.info(request, _("{skipped} 人已在本参保申请中，本次未重复添加。").format(skipped=s.skipped))
@@ -121,9 +119,9 @@ def _upload_messages(request: HttpRequest, s: UploadSummary) -> None:
 
 @handler_view
 @require_GET
-def work_order_list(request: HttpRequest, unit: Unit) -> HttpResponse:
+def work_order_list(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     page_obj = _page(request, work_orders_of_unit(unit), "page", PER_PAGE)
-    rows = [(wo, work_order_actions(_user(request), wo)) for wo in page_obj]
+    rows = [(wo, work_order_actions(request.user, wo)) for wo in page_obj]
     return render(request, "portal/enrolment/list.html", {
         "unit": unit, "nav": "apply", "page_obj": page_obj, "rows": rows,
         "approval_problem": approval_problem(unit),
@@ -132,15 +130,15 @@ def work_order_list(request: HttpRequest, unit: Unit) -> HttpResponse:
 
 @handler_view
 @require_http_methods(["GET", "POST"])
-def work_order_new(request: HttpRequest, unit: Unit) -> HttpResponse:
+def work_order_new(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     """新建: choose 参保项目 and 确认 → the draft's detail page. GET from htmx returns the dialog only."""
     form = NewWorkOrderForm(request.POST or None, plans=plans_open_for_enrolment())
     problem = approval_problem(unit)
     if request.method == "POST" and not problem and form.is_valid():
         try:
-            wo = work_order_create(unit=unit, plan=form.cleaned_data["plan"], actor=_user(request))
+            wo = work_order_create(unit=unit, plan=form.cleaned_data["plan"], actor=request.user)
         except DomainError as e:
-            form.add_error("plan" if e.field == "plan" else None, e.message)
+            form_error(form, e)
         else:
             messages.success(request, _("参保申请 {number} 已创建（暂存），请下载模板填写后上传花名册。").format(number=wo.number))
             return redirect("portal:apply_detail", wo.number)
@@ -152,7 +150,7 @@ def work_order_new(request: HttpRequest, unit: Unit) -> HttpResponse:
 
 @handler_view
 @require_GET
-def template_download(request: HttpRequest, unit: Unit) -> HttpResponse:
+def template_download(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     response = HttpResponse(build_template_xlsx(), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(True, _("参保花名册模板.xlsx"))
     return response
@@ -162,7 +160,7 @@ def template_download(request: HttpRequest, unit: Unit) -> HttpResponse:
 # Detail
 
 
-def _detail(request: HttpRequest, unit: Unit, wo: WorkOrder, *, pay_form: PayForm | None = None,
+def _detail(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder, *, pay_form: PayForm | None = None,
             status: int = 200) -> HttpResponse:
     eligible_page = _page(request, work_order_lines(wo, eligible=True), "page")
     ineligible_page = _page(request, work_order_lines(wo, eligible=False), "bad_page")
@@ -171,24 +169,24 @@ def _detail(request: HttpRequest, unit: Unit, wo: WorkOrder, *, pay_form: PayFor
         "eligible_page": eligible_page, "eligible_rows": line_rows(eligible_page),
         "ineligible_page": ineligible_page, "ineligible_rows": line_rows(ineligible_page),
         "upload_form": UploadForm(), "pay_form": pay_form or PayForm(),
-        "events": wo.events.all(), "actions": work_order_actions(_user(request), wo),
+        "events": wo.events.all(), "actions": work_order_actions(request.user, wo),
     }, status=status)
 
 
 @own_work_order("GET", "HEAD")
-def work_order_detail(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
+def work_order_detail(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     return _detail(request, unit, wo)
 
 
 @own_work_order("POST")
-def work_order_upload_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
+def work_order_upload_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         errors = form.errors.get("roster") or [_("请选择要上传的花名册文件")]
         messages.error(request, _("上传失败：{error}").format(error=errors[0]))
         return _detail_redirect(request, wo)
     try:
-        summary = work_order_upload(work_order=wo, upload=form.cleaned_data["roster"], actor=_user(request))
+        summary = work_order_upload(work_order=wo, upload=form.cleaned_data["roster"], actor=request.user)
     except DomainError as e:
         messages.error(request, _("上传失败：{message}").format(message=e.message))
     else:
@@ -197,17 +195,17 @@ def work_order_upload_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> H
 
 
 @own_work_order("GET", "HEAD", "POST")
-def work_order_add_person_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
+def work_order_add_person_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     """添加人员: one person at a time; each reason shows under its field."""
     form = AddPersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            line = work_order_add_person(work_order=wo, actor=_user(request), **form.cleaned_data)
+            line = work_order_add_person(work_order=wo, actor=request.user, **form.cleaned_data)
         except RowRejected as e:
             for code in e.reasons:
                 form.add_error(RowRejected.FIELDS.get(code), reason_text([code]))
         except DomainError as e:
-            form.add_error(e.field if e.field in form.fields else None, e.message)
+            form_error(form, e)
         else:
             messages.success(request, _("已添加参保人员：{name}").format(name=line.name))
             return redirect("portal:apply_detail", wo.number)
@@ -218,11 +216,11 @@ def work_order_add_person_view(request: HttpRequest, unit: Unit, wo: WorkOrder) 
 
 
 @own_work_order("POST")
-def work_order_delete_lines_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
+def work_order_delete_lines_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     """删除 the ticked 不可参保人员 (全选: all of them, on every page)."""
     ids = [v for v in request.POST.getlist("line") if v.isdigit()]
     try:
-        deleted = work_order_delete_lines(work_order=wo, actor=_user(request), line_ids=[int(i) for i in ids],
+        deleted = work_order_delete_lines(work_order=wo, actor=request.user, line_ids=[int(i) for i in ids],
                                           all_ineligible=request.POST.get("all") == "1")
     except DomainError as e:
         messages.error(request, e.message)
@@ -232,9 +230,9 @@ def work_order_delete_lines_view(request: HttpRequest, unit: Unit, wo: WorkOrder
 
 
 @own_work_order("GET", "HEAD")
-def work_order_export_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
+def work_order_export_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     """不可参保人员 导出: the template layout plus 不可参保原因, full numbers (the unit's own people)."""
-    data = work_order_export_ineligible(work_order=wo, actor=_user(request))
+    data = work_order_export_ineligible(work_order=wo, actor=request.user)
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(True, _("不可参保人员_{number}.xlsx").format(number=wo.number))
     response["Cache-Control"] = "private, no-store"
@@ -242,9 +240,9 @@ def work_order_export_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> H
 
 
 @own_work_order("POST")
-def work_order_submit_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
+def work_order_submit_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     try:
-        work_order_submit(work_order=wo, actor=_user(request))
+        work_order_submit(work_order=wo, actor=request.user)
     except DomainError as e:
         messages.error(request, e.message)
     else:
@@ -253,19 +251,19 @@ def work_order_submit_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> H
 
 
 @own_work_order("POST")
-def work_order_pay_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
+def work_order_pay_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     """付款: 实付款参保金额 (must equal 应付款参保金额), 付款凭证, 盖章参保花名册, 确定."""
     form = PayForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            work_order_pay(work_order=wo, actor=_user(request), paid_amount=data["paid_amount"],
+            work_order_pay(work_order=wo, actor=request.user, paid_amount=data["paid_amount"],
                            voucher=data["voucher"], stamped_roster=data["stamped_roster"])
         except DomainError as e:
             if e.code == "already_processed":
                 messages.error(request, e.message)
                 return redirect("portal:apply_detail", wo.number)
-            form.add_error(e.field if e.field in form.fields else None, e.message)
+            form_error(form, e)
         else:
             messages.success(request, _("付款信息已提交，请等待后台付款审核。"))
             return redirect("portal:apply_detail", wo.number)
@@ -273,9 +271,9 @@ def work_order_pay_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> Http
 
 
 @own_work_order("POST")
-def work_order_delete_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
+def work_order_delete_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     try:
-        work_order_delete(work_order=wo, actor=_user(request))
+        work_order_delete(work_order=wo, actor=request.user)
     except DomainError as e:
         messages.error(request, e.message)
         return redirect("portal:apply_detail", wo.number)
@@ -284,9 +282,9 @@ def work_order_delete_view(request: HttpRequest, unit: Unit, wo: WorkOrder) -> H
 
 
 @own_work_order("GET", "HEAD")
-def work_order_file(request: HttpRequest, unit: Unit, wo: WorkOrder, kind: str) -> HttpResponse:
+def work_order_file(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder, kind: str) -> HttpResponse:
     """The unit's own 付款凭证 / 盖章参保花名册, served through the checked getter."""
     stored = {"voucher": wo.payment_voucher, "roster": wo.stamped_roster}.get(kind)
     if stored is None:
         raise Http404
-    return file_response(stored, actor=_user(request), unit=unit)
+    return file_response(stored, actor=request.user, unit=unit)

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -8,14 +8,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.accounts.models import User
-from zghz.accounts.services import phone_account_lookup
-from zghz.audit.services import record
+from zghz.accounts.services import phone_login, phone_login_account, phone_logout
 from zghz.core.errors import DomainError
+from zghz.core.forms import form_error
 from zghz.core.idcard import mask_id
 from zghz.core.middleware import client_ip
 from zghz.files.views import file_response
-from zghz.sms.services import code_check, code_send
+from zghz.sms.services import code_send
 from zghz.units.models import Unit
 from zghz.units.policy import unit_actions
 from zghz.units.selectors import units_of_handler
@@ -43,8 +44,13 @@ def _json_error(e: DomainError) -> JsonResponse:
 def home(request: HttpRequest) -> HttpResponse:
     unit = None
     if is_handler(request) and request.session.get(SESSION_UNIT):
-        unit = units_of_handler(request.user).filter(pk=request.session[SESSION_UNIT]).first()  # type: ignore[arg-type]
+        unit = units_of_handler(request.user).filter(pk=request.session[SESSION_UNIT]).first()
     return render(request, "portal/home.html", {"unit": unit, "nav": "home"})
+
+
+def _has_units(user: User) -> bool:
+    """A handler logs in to the unit portal only while some unit names them."""
+    return units_of_handler(user).exists()
 
 
 @require_http_methods(["GET", "POST"])
@@ -52,19 +58,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
     login_form = LoginForm(request.POST or None, prefix="login")
     register_form = RegisterForm(prefix="register")
     if request.method == "POST" and login_form.is_valid():
-        phone = login_form.cleaned_data["phone"].strip()
         try:
-            code_check(phone=phone, purpose="unit_login", code=login_form.cleaned_data["code"])
-            user = phone_account_lookup(kind=User.Kind.HANDLER, phone=phone)
-            if user is None or not units_of_handler(user).exists():
-                # Cannot happen with a delivered code; kept so a stale account never logs in.
-                raise DomainError(_("验证码错误或已过期，请重新获取"), field="code")
+            user = phone_login(kind=User.Kind.HANDLER, phone=login_form.cleaned_data["phone"].strip(),
+                               code=login_form.cleaned_data["code"], purpose="unit_login", portal="unit",
+                               ip=client_ip(request), may_log_in=_has_units)
         except DomainError as e:
-            record(action="login.failure", result="failed", ip=client_ip(request), portal="unit")
-            login_form.add_error(e.field if e.field in login_form.fields else None, e.message)
+            form_error(login_form, e)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            record(action="login.success", actor=user, ip=client_ip(request), portal="unit")
             return redirect("portal:choose_unit")
     return render(request, "portal/login.html", {"login_form": login_form, "register_form": register_form,
                                                  "tab": "login"})
@@ -82,7 +83,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
                                  accept_check_digit=data["accept_check_digit"])
         except DomainError as e:
             needs_confirm = e.code == "credit_code_check_digit"
-            form.add_error(e.field if e.field in form.fields else None, e.message)
+            form_error(form, e)
         else:
             login(request, unit.handler, backend="django.contrib.auth.backends.ModelBackend")
             request.session[SESSION_UNIT] = unit.pk
@@ -100,8 +101,7 @@ def sms_code(request: HttpRequest) -> HttpResponse:
     phone, purpose = form.cleaned_data["phone"].strip(), form.cleaned_data["purpose"]
     deliver = True
     if purpose == "unit_login":
-        user = phone_account_lookup(kind=User.Kind.HANDLER, phone=phone)
-        deliver = user is not None and units_of_handler(user).exists()
+        deliver = phone_login_account(kind=User.Kind.HANDLER, phone=phone, may_log_in=_has_units) is not None
     try:
         code_send(phone=phone, purpose=purpose, ip=client_ip(request), deliver=deliver)
     except DomainError as e:
@@ -113,7 +113,7 @@ def sms_code(request: HttpRequest) -> HttpResponse:
 def choose_unit(request: HttpRequest) -> HttpResponse:
     if not is_handler(request):
         return redirect("portal:login")
-    units = list(units_of_handler(request.user))  # type: ignore[arg-type]
+    units = list(units_of_handler(request.user))
     if request.method == "POST":
         chosen = next((u for u in units if str(u.pk) == request.POST.get("unit")), None)
         if chosen is None:
@@ -129,12 +129,12 @@ def choose_unit(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        record(action="logout", actor=request.user, ip=client_ip(request))
+        phone_logout(user=cast(User, request.user), ip=client_ip(request), portal="unit")
     logout(request)
     return redirect("portal:login")
 
 
-def _profile_context(request: HttpRequest, unit: Unit, form: ProfileForm) -> dict[str, Any]:
+def _profile_context(request: AuthenticatedHttpRequest, unit: Unit, form: ProfileForm) -> dict[str, Any]:
     return {
         "unit": unit,
         "actions": unit_actions(request.user, unit),
@@ -148,7 +148,7 @@ def _profile_context(request: HttpRequest, unit: Unit, form: ProfileForm) -> dic
 
 @handler_view
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest, unit: Unit) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     initial = {"district": unit.district_id, "medical_code": unit.medical_code, "handler_name": unit.handler_name,
                "certificate_kind": unit.certificate_kind or Unit.CertificateKind.UNION}
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
@@ -156,7 +156,7 @@ def profile(request: HttpRequest, unit: Unit) -> HttpResponse:
         data = form.cleaned_data
         try:
             unit_profile_save(
-                unit=unit, actor=request.user,  # type: ignore[arg-type]
+                unit=unit, actor=request.user,
                 district_id=data["district"].pk if data["district"] else None,
                 medical_code=data["medical_code"], handler_name=data["handler_name"],
                 # An empty ID field keeps the saved number (the page only shows it masked).
@@ -164,12 +164,12 @@ def profile(request: HttpRequest, unit: Unit) -> HttpResponse:
                 certificate_kind=data["certificate_kind"], certificate=data["certificate"],
             )
             if request.POST.get("action") == "submit":
-                unit_submit(unit=unit, actor=request.user)  # type: ignore[arg-type]
+                unit_submit(unit=unit, actor=request.user)
                 messages.success(request, _("单位信息已提交，请等待后台审核，审核结果将以短信通知。"))
             else:
                 messages.success(request, _("单位信息已保存。"))
         except DomainError as e:
-            form.add_error(e.field if e.field in form.fields else None, e.message)
+            form_error(form, e)
         else:
             return redirect("portal:profile")
     return render(request, "portal/profile.html", _profile_context(request, unit, form))
@@ -177,9 +177,9 @@ def profile(request: HttpRequest, unit: Unit) -> HttpResponse:
 
 @handler_view
 @require_POST
-def pledge_open(request: HttpRequest, unit: Unit) -> HttpResponse:
+def pledge_open(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     try:
-        unit_pledge_open(unit=unit, actor=request.user)  # type: ignore[arg-type]
+        unit_pledge_open(unit=unit, actor=request.user)
     except DomainError as e:
         return _json_error(e)
     return JsonResponse({"ok": True})
@@ -187,9 +187,9 @@ def pledge_open(request: HttpRequest, unit: Unit) -> HttpResponse:
 
 @handler_view
 @require_POST
-def pledge_confirm(request: HttpRequest, unit: Unit) -> HttpResponse:
+def pledge_confirm(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     try:
-        unit_pledge_confirm(unit=unit, actor=request.user)  # type: ignore[arg-type]
+        unit_pledge_confirm(unit=unit, actor=request.user)
     except DomainError as e:
         return _json_error(e)
     return JsonResponse({"ok": True})
@@ -197,7 +197,7 @@ def pledge_confirm(request: HttpRequest, unit: Unit) -> HttpResponse:
 
 @handler_view
 @require_GET
-def certificate(request: HttpRequest, unit: Unit) -> HttpResponse:
+def certificate(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     if unit.certificate is None:
         raise Http404
     return file_response(unit.certificate, actor=request.user, unit=unit)
@@ -205,5 +205,5 @@ def certificate(request: HttpRequest, unit: Unit) -> HttpResponse:
 
 @handler_view
 @require_GET
-def coming_soon(request: HttpRequest, unit: Unit, nav: str, title: str) -> HttpResponse:
+def coming_soon(request: AuthenticatedHttpRequest, unit: Unit, nav: str, title: str) -> HttpResponse:
     return render(request, "portal/coming_soon.html", {"unit": unit, "nav": nav, "title": title})
