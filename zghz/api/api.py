@@ -1,17 +1,12 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import NinjaAPI
 
-from zghz.core.errors import DomainError
-
+from .errors import install_error_handlers
 from .settlements import router as settlements_router
 
 api = NinjaAPI(title="职工互助保障管理系统 API", version="1.0.0", urls_namespace="api")
+install_error_handlers(api)
 api.add_router("", settlements_router)
-
-
-@api.exception_handler(DomainError)
-def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, {"detail": exc.message, "code": exc.code}, status=exc.status)
 
 
 @api.get("/health", auth=None, summary="健康检查")

@@ -32,10 +32,13 @@ def test_it_logs_in_a_member_with_the_same_rule(personas: Personas, outbox: Any)
 def test_it_answers_a_wrong_code_and_a_refused_account_alike(personas: Personas, outbox: Any) -> None:
     phone = personas.unit_a.handler.phone
     messages = []
-    for code, may_log_in in (("000000", True), (None, False)):
+    for code, allowed in (("000000", True), (None, False)):
+        def may_log_in(user: User, ok: bool = allowed) -> bool:
+            return ok
+
         with pytest.raises(DomainError) as e:
             phone_login(kind=User.Kind.HANDLER, phone=phone, code=code or _code(phone, "unit_login"),
-                        purpose="unit_login", portal="unit", ip="10.0.0.9", may_log_in=lambda u, ok=may_log_in: ok)
+                        purpose="unit_login", portal="unit", ip="10.0.0.9", may_log_in=may_log_in)
         messages.append((e.value.field, e.value.status))
     assert messages[0] == messages[1] == ("code", 400)
     assert AuditEntry.objects.filter(action="login.failure", detail__portal="unit").count() == 2
