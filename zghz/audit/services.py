@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "sms.sent": gettext_lazy("发送短信"),
     "unit.register": gettext_lazy("单位注册"),
     "unit.profile_save": gettext_lazy("保存单位信息"),
+    "unit.pledge_open": gettext_lazy("打开承诺书"),
     "unit.pledge_confirm": gettext_lazy("确认承诺书"),
     "unit.submit": gettext_lazy("提交审核"),
     "unit.approve": gettext_lazy("审核通过"),

@@ -26,7 +26,6 @@ from zghz.units.services import (
     unit_pledge_open,
     unit_profile_save,
     unit_register,
-    unit_submit,
 )
 
 from .access import SESSION_UNIT, handler_view, is_handler
@@ -154,6 +153,7 @@ def profile(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        submit = request.POST.get("action") == "submit"
         try:
             unit_profile_save(
                 unit=unit, actor=request.user,
@@ -161,16 +161,14 @@ def profile(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
                 medical_code=data["medical_code"], handler_name=data["handler_name"],
                 # An empty ID field keeps the saved number (the page only shows it masked).
                 handler_id_number=data["handler_id_number"] or unit.handler_id_number,
-                certificate_kind=data["certificate_kind"], certificate=data["certificate"],
+                certificate_kind=data["certificate_kind"], certificate=data["certificate"], submit=submit,
             )
-            if request.POST.get("action") == "submit":
-                unit_submit(unit=unit, actor=request.user)
-                messages.success(request, _("单位信息已提交，请等待后台审核，审核结果将以短信通知。"))
-            else:
-                messages.success(request, _("单位信息已保存。"))
         except DomainError as e:
             form_error(form, e)
+            unit.refresh_from_db()  # nothing was saved: show the unit as it is
         else:
+            messages.success(request, _("单位信息已提交，请等待后台审核，审核结果将以短信通知。") if submit
+                             else _("单位信息已保存。"))
             return redirect("portal:profile")
     return render(request, "portal/profile.html", _profile_context(request, unit, form))
 

@@ -56,8 +56,9 @@ def unit_register(*, credit_code: str, name: str, phone: str, code: str, ip: str
 
 def unit_profile_save(*, unit: Unit, actor: User, district_id: int | None, medical_code: str,
                       handler_name: str, handler_id_number: str, certificate_kind: str,
-                      certificate: UploadedFile | None) -> Unit:
-    """Save 单位信息 while the unit may still edit it (未提交 or 已驳回)."""
+                      certificate: UploadedFile | None, submit: bool = False) -> Unit:
+    """保存 单位信息 while the unit may still edit it (未提交 or 已驳回); with `submit`, 提交 it to review
+    in the same transaction: a refused submission (a missing field, no 承诺书) saves nothing either."""
     unit_require(actor, unit, SAVE_PROFILE)
     with atomic_with_uploads():  # a certificate stored for a save that fails is deleted with it
         # Decided on the locked, current row: a save from a page opened before 提交审核 changes nothing
@@ -69,11 +70,18 @@ def unit_profile_save(*, unit: Unit, actor: User, district_id: int | None, medic
                        handler_name=handler_name, handler_id_number=handler_id_number,
                        certificate_kind=certificate_kind, certificate=certificate)
         record(action="unit.profile_save", actor=actor, unit=unit, obj=unit)
+        if submit:
+            unit_submit(unit=unit, actor=actor)
     return unit
 
 
+PROFILE_FIELDS = ("district", "medical_code", "handler_name", "handler_id_number", "handler_id_hash",
+                  "certificate_kind", "certificate")
+
+
 def _apply_profile(*, unit: Unit, actor: User, district_id: int | None, medical_code: str, handler_name: str,
-                   handler_id_number: str, certificate_kind: str, certificate: UploadedFile | None) -> None:
+                   handler_id_number: str, certificate_kind: str, certificate: UploadedFile | None,
+                   also: tuple[str, ...] = ()) -> None:
     medical_code = medical_code.strip()
     if medical_code and not (medical_code.isdigit() and len(medical_code) in (6, 8)):
         raise DomainError(_("医保代码应为 8 位或 6 位数字"), field="medical_code")
@@ -97,13 +105,16 @@ def _apply_profile(*, unit: Unit, actor: User, district_id: int | None, medical_
         unit.certificate_kind = certificate_kind
     if stored is not None:
         unit.certificate = stored
-    unit.save()
+    # Only the profile's own columns: a page's copy of the unit must not undo a 承诺书 confirmed meanwhile.
+    unit.save(update_fields=[*PROFILE_FIELDS, *also])
 
 
 def unit_pledge_open(*, unit: Unit, actor: User) -> None:
     """The handler ticked the box and the 承诺书 opened: the 15-second clock starts on the server."""
     unit_require(actor, unit, CONFIRM_PLEDGE)
-    Unit.objects.filter(pk=unit.pk).update(pledge_opened_at=timezone.now(), pledge_confirmed_at=None)
+    with transaction.atomic():
+        Unit.objects.filter(pk=unit.pk).update(pledge_opened_at=timezone.now(), pledge_confirmed_at=None)
+        record(action="unit.pledge_open", actor=actor, unit=unit, obj=unit)
 
 
 def unit_pledge_confirm(*, unit: Unit, actor: User) -> None:
@@ -183,7 +194,7 @@ def unit_staff_edit(*, unit: Unit, actor: User, name: str, **profile: Any) -> Un
         before = {"name": unit.name, "district_id": unit.district_id, "medical_code": unit.medical_code,
                   "handler_name": unit.handler_name}
         unit.name = name[:128]
-        _apply_profile(unit=unit, actor=actor, **profile)
+        _apply_profile(unit=unit, actor=actor, also=("name",), **profile)
         record(action="unit.staff_edit", actor=actor, unit=unit, obj=unit, before=before)
     return unit
 
