@@ -127,12 +127,12 @@ def staff_check_password(*, username: str, password: str) -> User:
     """First factor. The answer never says which part was wrong, nor whether the username exists: an
     unknown name is counted and locked like a real one, and its password is hashed all the same."""
     ip = current_ip()
+    user = User.objects.filter(username=username, kind=User.Kind.STAFF, is_active=True).first()
     refused = _refusal(username=username, ip=ip)
     if refused is not None:
-        record(action="login.failure", result=refused.code, username=username[:64], factor="password",
+        record(action="login.failure", obj=user, result=refused.code, username=username[:64], factor="password",
                portal="staff")
         raise refused
-    user = User.objects.filter(username=username, kind=User.Kind.STAFF, is_active=True).first()
     if user is None:
         User().set_password(password)  # the same work as a real check, so timing tells nothing either
         ok = False

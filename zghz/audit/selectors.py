@@ -31,7 +31,8 @@ def audit_search(
     return qs
 
 
-RESULT_LABELS = {"ok": gettext_lazy("成功"), "failed": gettext_lazy("失败"), "locked": gettext_lazy("已锁定"), "refused": gettext_lazy("已拒绝")}
+RESULT_LABELS = {"ok": gettext_lazy("成功"), "failed": gettext_lazy("失败"), "locked": gettext_lazy("已锁定"), "refused": gettext_lazy("已拒绝"),
+                 "throttled": gettext_lazy("已限制")}
 
 
 def audit_action_label(action: str) -> str:

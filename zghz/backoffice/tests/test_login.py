@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from zghz.accounts.models import User
 from zghz.audit.models import AuditEntry
-from zghz.conftest import PASSWORD, login_handler
+from zghz.conftest import PASSWORD, login_handler, login_staff
 
 LOGIN = "/staff/login/"
 TOTP = "/staff/totp/"
@@ -127,6 +127,12 @@ def test_one_address_cannot_keep_a_staff_account_locked(client: Client, personas
     with time_machine.travel(start + timedelta(minutes=75, seconds=2), tick=False):
         assert attack(password=PASSWORD).status_code == 302
     assert AuditEntry.objects.filter(action="login.locked", result="throttled", ip=attacker).count() == 1
+    refused = AuditEntry.objects.filter(action="login.failure", result="throttled", ip=attacker)
+    assert refused.count() == 4 and refused.filter(object_id=str(personas.clerk.pk)).count() == 3
+    admin = personas.admin
+    login_staff(client, admin)
+    audit_page = client.get("/staff/audit/?action=login.locked").content.decode()
+    assert "已限制" in audit_page and "throttled" not in audit_page
 
 
 def test_spraying_unknown_names_from_one_address_is_throttled(client: Client, personas: Any) -> None:
