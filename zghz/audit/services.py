@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "staff.totp_enrol": gettext_lazy("绑定动态口令"),
     "field_key.rotate_start": gettext_lazy("开始轮换字段加密密钥"),
     "field_key.rotate": gettext_lazy("轮换字段加密密钥"),
+    "field_key.rotate_files": gettext_lazy("用新密钥重新加密文件"),
     "district.create": gettext_lazy("新增区局"),
     "district.rename": gettext_lazy("修改区局名称"),
     "district.enable": gettext_lazy("启用区局"),

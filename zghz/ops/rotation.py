@@ -14,15 +14,27 @@ is saved after each batch (KeyRotationProgress), so an interrupted run resumes w
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import connection, transaction
 from django.utils import timezone
 
 from zghz.audit.services import record
-from zghz.core.crypto import DecryptError, current_key_id, decrypt_str, encrypt_str, key_id_of
+from zghz.core.crypto import (
+    DecryptError,
+    current_key_id,
+    decrypt_bytes,
+    decrypt_str,
+    encrypt_bytes,
+    encrypt_str,
+    key_id_of,
+)
+from zghz.files.models import StoredFile
 
 from .encrypted import EncryptedModel, encrypted_models
 from .models import KeyRotationProgress
@@ -139,3 +151,44 @@ def field_key_rotate(*, batch_size: int = 1000, restart: bool = False, max_batch
     record(action="field_key.rotate", key_id=target, values=result.values_rotated, complete=result.complete,
            remaining=result.remaining, per_model=result.per_model)
     return result
+
+
+FILE_KEY_ID_LEN = 8
+
+
+def _file_key_id(storage: Any, name: str) -> str:
+    with storage.open(name, "rb") as fh:
+        return bytes(fh.read(FILE_KEY_ID_LEN)).decode("ascii", "replace")
+
+
+def stored_files_rotate(*, say: Callable[[str], None] = lambda _: None) -> tuple[int, int]:
+    """Re-encrypt stored files (uploads, vouchers, exports) sealed with an older key.
+
+    Each file is written under a new random name, the row is switched to it only if it still points to
+    the old name (a file deleted or replaced meanwhile is left alone and the new copy removed), and the
+    old object is deleted after the commit. Returns (files re-encrypted, files already current).
+    """
+    target = current_key_id()
+    storage = storages["private"]
+    rotated = current = 0
+    for pk, name in StoredFile.objects.order_by("pk").values_list("pk", "storage_name").iterator(chunk_size=500):
+        try:
+            if _file_key_id(storage, name) == target:
+                current += 1
+                continue
+            with storage.open(name, "rb") as fh:
+                plain = decrypt_bytes(fh.read(), aad=b"file")
+        except FileNotFoundError:
+            continue  # deleted meanwhile (an expired export)
+        folder = name.rsplit("/", 1)[0] if "/" in name else "rotated"
+        new_name = storage.save(f"{folder}/{uuid.uuid4().hex}", ContentFile(encrypt_bytes(plain, aad=b"file")))
+        with transaction.atomic():
+            switched = StoredFile.objects.filter(pk=pk, storage_name=name).update(storage_name=new_name)
+            old = name if switched else new_name
+            transaction.on_commit(lambda old=old: storage.delete(old))  # type: ignore[misc]
+        if switched:
+            rotated += 1
+            if rotated % 100 == 0:
+                say(f"files: {rotated} re-encrypted")
+    record(action="field_key.rotate_files", key_id=target, files=rotated, already_current=current)
+    return rotated, current

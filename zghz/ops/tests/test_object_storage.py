@@ -61,3 +61,21 @@ def test_it_answers_readiness_against_the_bucket(s3_storage: S3Server, client: C
     # A HEAD on a missing bucket is a 404 just like a missing key, so the probe must see the bucket itself.
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json()["failed"] == ["storage"]
+
+
+def test_it_re_encrypts_files_in_the_bucket_under_a_new_key(s3_storage: S3Server, personas: Personas,
+                                                           settings: Any) -> None:
+    from zghz.files.models import StoredFile
+    from zghz.ops.rotation import stored_files_rotate
+
+    old_key = settings.FIELD_ENCRYPTION_KEY
+    upload = SimpleUploadedFile("营业执照.png", _png(), content_type="image/png")
+    stored = store_upload(upload=upload, purpose="licence", actor=personas.unit_a.handler, unit=personas.unit_a)
+    plain = read_stored(stored)
+    settings.FIELD_ENCRYPTION_KEY = f"new-bucket-key-0123456789abcdefghij,{old_key}"
+    assert stored_files_rotate() == (1, 0)  # transaction=True: the old object goes at commit
+    moved = StoredFile.objects.get(pk=stored.pk)
+    keys = [o["Key"] for o in s3_storage.client().list_objects_v2(Bucket=s3_storage.bucket)["Contents"]]
+    assert moved.storage_name in keys and stored.storage_name not in keys
+    settings.FIELD_ENCRYPTION_KEY = "new-bucket-key-0123456789abcdefghij"
+    assert read_stored(moved) == plain

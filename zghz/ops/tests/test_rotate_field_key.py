@@ -155,3 +155,25 @@ def test_it_loses_no_write_made_while_it_runs(settings: Any, postgresql: None, t
     assert actual == expected
     for pk, phone in list(actual.items())[:200]:
         assert SmsMessage.objects.filter(phone_hash=blind_index(phone, purpose="phone"), pk=pk).exists()
+
+
+def test_it_re_encrypts_stored_files_under_the_new_key(old_key: None, personas: Personas, settings: Any,
+                                                       django_capture_on_commit_callbacks: Any) -> None:
+    from django.core.files.storage import storages
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zghz.files.models import StoredFile
+    from zghz.files.services import read_stored, store_upload
+    from zghz.units.tests.helpers import png_upload
+
+    upload: SimpleUploadedFile = png_upload()
+    stored = store_upload(upload=upload, purpose="licence", actor=personas.unit_a.handler, unit=personas.unit_a)
+    plain, old_name = read_stored(stored), stored.storage_name
+    settings.FIELD_ENCRYPTION_KEY = f"{NEW},{OLD}"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "文件：重新加密 1 个，0 个已使用新密钥" in _rotate("--files")
+    stored = StoredFile.objects.get(pk=stored.pk)
+    assert stored.storage_name != old_name and not storages["private"].exists(old_name)
+    settings.FIELD_ENCRYPTION_KEY = NEW
+    assert read_stored(stored) == plain
+    assert "文件：重新加密 0 个，1 个已使用新密钥" in _rotate("--files")

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from zghz.core.crypto import DecryptError, keys
-from zghz.ops.rotation import field_key_rotate
+from zghz.ops.rotation import field_key_rotate, stored_files_rotate
 
 
 class Command(BaseCommand):
@@ -14,8 +14,11 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=1000, help=_("每批处理的行数"))
         parser.add_argument("--restart", action="store_true", help=_("忽略上次的进度，从头再检查一遍"))
         parser.add_argument("--max-batches", type=int, default=None, help=_("最多处理的批数（分段执行）"))
+        parser.add_argument("--files", action="store_true",
+                            help=_("同时把已存储的文件（证书、凭证、导出文件）改用新密钥重新加密"))
 
-    def handle(self, *args: Any, batch_size: int, restart: bool, max_batches: int | None, **options: Any) -> None:
+    def handle(self, *args: Any, batch_size: int, restart: bool, max_batches: int | None, files: bool,
+               **options: Any) -> None:
         if batch_size < 1:
             raise CommandError(_("--batch-size 必须大于 0"))
         k = keys()
@@ -28,6 +31,13 @@ class Command(BaseCommand):
         except DecryptError as e:
             raise CommandError(_("无法解密：{error}").format(error=e)) from e
         self.stdout.write(_("本次重新加密 {n} 个值").format(n=result.values_rotated))
+        if files:
+            try:
+                rotated, current = stored_files_rotate(say=self.stdout.write)
+            except DecryptError as e:
+                raise CommandError(_("无法解密文件：{error}").format(error=e)) from e
+            self.stdout.write(_("文件：重新加密 {rotated} 个，{current} 个已使用新密钥").format(
+                rotated=rotated, current=current))
         if not result.complete:
             self.stdout.write(_("已暂停；再次执行本命令将从中断处继续"))
         elif result.remaining:
