@@ -8,8 +8,9 @@ batch was created) into the bytes the bank's system imports. Two are built in:
 - `gbk_txt` — a GBK text file, one `|`-separated line per payment with the amount in 分, closed by a
   line `总笔数|<n>|总金额|<分>`, CRLF line ends (what the banks' Windows clients expect).
 
-Another bank's layout is one more `XlsxTemplate(...)` or `TextTemplate(...)` passed to `register()`
-(at import time of an app, e.g. in its AppConfig.ready); `PAYOUT_BANK_FILE_TEMPLATE` names the template
+A generic csv (`generic_csv`: UTF-8 with BOM, a header line, amounts in 元 with 2 decimals, no totals
+line) is registered too, for banks that take csv. Another bank's layout is one more `XlsxTemplate(...)`
+or `TextTemplate(...)` passed to `register()` (at import time of an app, e.g. in its AppConfig.ready); `PAYOUT_BANK_FILE_TEMPLATE` names the template
 the export form offers first. Files are reproducible: the same batch always gives the same bytes (the
 xlsx carries the batch's creation time, never the time of the download).
 """
@@ -121,7 +122,9 @@ class TextTemplate(Template):
     separator: str = "|"
     newline: str = "\r\n"
     amount_in_fen: bool = True
-    # The closing line; {count} is 总笔数, {total} 总金额 (in 分 when amount_in_fen).
+    header: bool = False  # a first line with the column names
+    bom: bool = False  # a UTF-8 byte order mark first (Excel then reads the text as UTF-8)
+    # The closing line; {count} is 总笔数, {total} 总金额 (in 分 when amount_in_fen); "" for none.
     footer: str = "总笔数|{count}|总金额|{total}"
 
     def _amount(self, amount: Decimal) -> str:
@@ -148,16 +151,25 @@ class TextTemplate(Template):
 
     def render(self, bank_file: BankFile) -> bytes:
         out = io.BytesIO()
+        if self.bom:
+            out.write(b"\xef\xbb\xbf")
+        if self.header:
+            out.write(self._encode(self.separator.join(str(FIELD_LABELS[f]) for f in self.fields) + self.newline,
+                                   _("表头")))
         for line in bank_file.lines:
             where = _("第 {seq} 笔（{summary}）").format(seq=line.seq, summary=line.summary)
             out.write(self._encode(self._line(line) + self.newline, where))
-        total = self._amount(bank_file.total)
-        out.write(self._encode(self.footer.format(count=bank_file.count, total=total) + self.newline, _("合计行")))
+        if self.footer:
+            total = self._amount(bank_file.total)
+            out.write(self._encode(self.footer.format(count=bank_file.count, total=total) + self.newline, _("合计行")))
         return out.getvalue()
 
 
 GENERIC_XLSX = XlsxTemplate(code="generic_xlsx", label=gettext_lazy("通用 xlsx 模板"))  # type: ignore[arg-type]
 GBK_TXT = TextTemplate(code="gbk_txt", label=gettext_lazy("GBK 文本文件（金额单位：分）"))  # type: ignore[arg-type]
+GENERIC_CSV = TextTemplate(code="generic_csv", label=gettext_lazy("通用 csv 模板"),  # type: ignore[arg-type]
+                           extension="csv", content_type="text/csv; charset=utf-8", encoding="utf-8", bom=True,
+                           separator=",", amount_in_fen=False, header=True, footer="")
 
 _REGISTRY: dict[str, Template] = {}
 
@@ -170,6 +182,7 @@ def register(template: Template) -> Template:
 
 register(GENERIC_XLSX)
 register(GBK_TXT)
+register(GENERIC_CSV)
 
 
 def templates() -> list[Template]:

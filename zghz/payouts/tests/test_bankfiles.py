@@ -10,6 +10,7 @@ import pytest
 from zghz.core.errors import DomainError
 from zghz.payouts.bankfiles import (
     GBK_TXT,
+    GENERIC_CSV,
     GENERIC_XLSX,
     BankFile,
     BankLine,
@@ -53,6 +54,16 @@ def test_it_writes_the_gbk_text_file_exactly_as_the_golden_file() -> None:
     assert lines[3] == "总笔数|3|总金额|623466" and lines[4] == ""
 
 
+def test_it_writes_the_generic_csv_exactly_as_the_golden_file() -> None:
+    data = GENERIC_CSV.render(FILE)
+    assert data == (GOLDEN / "generic.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data[3:].decode().split("\r\n")
+    assert lines[0] == "户名,银行卡号,开户行,金额,摘要"
+    assert lines[2] == "李小红,6217001210024455667,中国建设银行滨湖支行,1234.56,LP20260301000002"
+    assert lines[3].split(",")[3] == "0.10" and lines[4] == ""  # no totals line
+
+
 def test_the_same_batch_always_gives_the_same_file() -> None:
     assert GENERIC_XLSX.render(FILE) == GENERIC_XLSX.render(FILE)
 
@@ -76,7 +87,7 @@ def test_the_registry_takes_another_banks_layout_and_a_configured_default(settin
     assert template_for("test_csv_yuan") is custom
     assert custom.render(FILE).decode().splitlines()[1] == "2,6217001210024455667,李小红,1234.56"
     assert custom.render(FILE).decode().splitlines()[-1] == "3,6234.66"
-    assert templates()[0] is GENERIC_XLSX
+    assert templates()[0] is GENERIC_XLSX and {t.code for t in templates()} >= {"generic_xlsx", "gbk_txt", "generic_csv"}
     settings.PAYOUT_BANK_FILE_TEMPLATE = "gbk_txt"  # type: ignore[attr-defined]
     assert templates()[0] is GBK_TXT and template_for("") is GBK_TXT
     with pytest.raises(DomainError, match="未知的银行文件模板"):
