@@ -36,7 +36,7 @@ from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.numbers import reserve_numbers
 from zghz.core.workflow import lock, transition
 from zghz.files.services import check_spreadsheet, read_upload
-from zghz.sms.services import sms_queue
+from zghz.sms.services import QueuedSms, sms_queue_many
 from zghz.units.models import District
 
 from . import returns
@@ -180,15 +180,19 @@ class Result:
     reason: str = ""
 
 
-def _paid_sms(claim_ids: list[int], now: datetime) -> None:
-    rows = (PayoutLine.objects.filter(claim_id__in=claim_ids, status=L.SUCCESS)
-            .values_list("id", "summary", "amount", "bank_card", "claim__person__phone"))
-    for line_id, number, amount, card, phone in rows.iterator(chunk_size=2000):
-        if not phone:
-            continue
-        text = (f"您参加的“三合一”互助项目理赔（{number}）已支付，金额{amount}元，已汇入您尾号{card[-4:]}的银行账户，"
-                "请注意查收。详情可登录市总工会微信公众号或灵锡APP工会服务专区进行查询。")
-        sms_queue(phone=phone, text=text, purpose="claim", idempotency_key=f"payout-line:{line_id}")
+def _paid_sms(claim_ids: list[int]) -> None:
+    """The 已支付 SMS of each paid claim, queued in this transaction and sent after it commits."""
+    notices = []
+    for part in _chunks(claim_ids):
+        rows = (PayoutLine.objects.filter(claim_id__in=part, status=L.SUCCESS)
+                .values_list("id", "summary", "amount", "bank_card", "claim__person__phone", "claim__unit_id"))
+        for line_id, number, amount, card, phone, unit_id in rows:
+            if phone:
+                notices.append(QueuedSms(
+                    phone=phone, purpose="claim", idempotency_key=f"payout-line:{line_id}", unit_id=unit_id,
+                    text=(f"您参加的“三合一”互助项目理赔（{number}）已支付，金额{amount}元，已汇入您尾号{card[-4:]}的"
+                          "银行账户，请注意查收。详情可登录市总工会微信公众号或灵锡APP工会服务专区进行查询。")))
+    sms_queue_many(messages=notices)
 
 
 def _apply(*, actor: User, batch: PayoutBatch, results: list[Result], via: str,
@@ -255,7 +259,7 @@ def _apply(*, actor: User, batch: PayoutBatch, results: list[Result], via: str,
     if not PayoutLine.objects.filter(batch=batch, status=L.PENDING).exists():
         PayoutBatch.objects.filter(pk=batch.pk, status=B.EXPORTED).update(status=B.CLOSED, closed_at=now)
     if ok_claims:
-        _paid_sms(ok_claims, now)  # queued in this transaction, sent after it commits
+        _paid_sms(ok_claims)
     return len(ok_claims), len(failed_claims)
 
 
