@@ -1,5 +1,9 @@
 """Demo accounts and data for the embedded mode. Never runs in production (ZGHZ_MODE=production)."""
 
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -20,6 +24,7 @@ STAFF = [
     ("majajia", "马佳佳", [CLERK, REPORT_REVIEW], None),
     ("wangying", "王颖", [BUSINESS_REVIEW], None),
     ("caiwu", "财务演示", [FINANCE], None),
+    ("caiwu2", "财务复核演示", [FINANCE], None),  # confirms the 回盘 of caiwu's batches (maker-checker)
     ("liangxi", "梁溪区局", [DISTRICT], "梁溪区"),
     ("admin", "系统管理员", [ADMIN], None),
 ]
@@ -78,6 +83,8 @@ def load_demo() -> list[tuple[str, str, str]]:
                       bank_name="无锡农村商业银行", account=member_user),
     )
     accounts.append(("参保会员", phone, "短信验证码见 var/sms-outbox.jsonl"))
+    _demo_claims(Unit.objects.get(credit_code=APPROVED_UNIT[0][:17] + credit_check_char(APPROVED_UNIT[0][:17])),
+                 plan)
     return accounts
 
 
@@ -131,3 +138,148 @@ def _demo_enrolment(unit: Unit, plan: Plan) -> None:
     work_order_pay(work_order=wo, actor=unit.handler, paid_amount=wo.amount_due, voucher=image("付款凭证.jpg"),
                    stamped_roster=image("盖章参保花名册.jpg"))
     work_order_payment_review(work_order=wo, actor=finance, approve=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Claims: a 医保 settlement file through the real import, the three review nodes, an 意外 entry and a
+# paid 支付批次 whose 回盘 has one failure.
+
+SETTLEMENT_FILE = Path(__file__).with_name("医保结算数据.csv")
+# The csv carries the dates of a file received on this day; the demo moves them so that it always
+# looks like last month's file.
+SETTLEMENT_FILE_DAY = date(2026, 12, 1)
+# (name, ID number, card, phone, coverage started this many days before today) for the unit's staff
+# insured since before the demo; 张伟 (MEMBER) is one of them.
+CLAIM_PEOPLE = [
+    ("周芳", "320203197902112420", "6228480402564891016", "13912340201", 200),
+    ("吴刚", "320202198805163013", "6228480402564891024", "13912340202", 200),
+    ("郑丽", "320206199203042628", "6228480402564891032", "13912340203", 200),
+    ("冯军", "320211198509271518", "6228480402564891040", "13912340204", 200),
+    ("蒋涛", "32021319830719131X", "6228480402564891057", "13912340205", 200),
+    ("许静", "320205198711023027", "6228480402564891065", "13912340206", 200),
+    ("韩磊", "320583199408252011", "6228480402564891073", "13912340207", 30),
+    ("何平", "320281199006132712", "6228480402564891081", "13912340208", 200),
+]
+FAILED_PAYMENT = "周芳"  # the bank returns her line 失败 (户名不符); she waits for the next batch
+
+
+def _person(name: str, id_number: str, card: str, phone: str, account: User | None = None) -> Person:
+    person, _ = Person.objects.get_or_create(
+        id_hash=blind_index(id_number, purpose="id"),
+        defaults=dict(name=name, id_number=id_number, birth_date=birth_date(id_number), phone=phone,
+                      phone_hash=blind_index(phone, purpose="phone"), bank_card=card, bank_name="无锡农村商业银行",
+                      account=account),
+    )
+    return person
+
+
+def _earlier_coverages(unit: Unit, plan: Plan, people: list[tuple[Person, int]]) -> None:
+    """The unit's 参保 from before the demo: one completed 参保申请 per start day, coverages as enrolment
+    gives them (a first enrolment waits the plan year's waiting period)."""
+    from zghz.coverage.models import Coverage
+    from zghz.coverage.rules import new_term
+    from zghz.enrolment.models import WorkOrder
+
+    py = PlanYear.objects.get(plan=plan, is_current=True)
+    today = timezone.localdate()
+    for n, days in enumerate(sorted({d for _, d in people}), start=1):
+        approved_on = today - timedelta(days=days + 1)
+        term = new_term(previous_end=None, approved_on=approved_on, term_months=py.term_months,
+                        waiting_days=py.waiting_days)
+        wo = WorkOrder.objects.create(number=f"CB{approved_on:%Y%m%d}{900000 + n}", unit=unit, plan_year=py,
+                                      status=WorkOrder.Status.COMPLETED)
+        for person, d in people:
+            if d == days:
+                Coverage.objects.create(person=person, plan=plan, plan_year=py, unit=unit, work_order=wo,
+                                        start_date=term.start, end_date=term.end, waiting_until=term.waiting_until,
+                                        premium=py.premium)
+
+
+def settlement_file_bytes(today: date | None = None) -> bytes:
+    """The demo 医保 file with its dates moved to `today` (default: today)."""
+    import csv
+    import io
+
+    shift = (today or timezone.localdate()) - SETTLEMENT_FILE_DAY
+    rows = list(csv.reader(io.StringIO(SETTLEMENT_FILE.read_text(encoding="utf-8-sig"))))
+    header = rows[0]
+    dated = [i for i, h in enumerate(header) if h.endswith("日期")]
+    for row in rows[1:]:
+        for i in dated:
+            row[i] = (date.fromisoformat(row[i]) + shift).isoformat()
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _jpeg(name: str) -> Any:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (800, 1100), (250, 250, 250)).save(buf, format="JPEG")
+    return SimpleUploadedFile(name, buf.getvalue(), content_type="image/jpeg")
+
+
+def _demo_claims(unit: Unit, plan: Plan) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zghz.claims.models import Claim, ClaimDocument, ClaimEvent, SettlementImport
+    from zghz.claims.services import claim_accident_create, claim_decide, claim_documents_upload
+    from zghz.claims.settlements import settlements_import
+    from zghz.payouts.models import PayoutLine
+    from zghz.payouts.services import payout_batch_create, payout_batch_export, payout_return_import
+
+    if SettlementImport.objects.exists() or Claim.objects.filter(unit=unit).exists():
+        return
+    clerk, reviewer = User.objects.get(username="majajia"), User.objects.get(username="wangying")
+    maker, checker = User.objects.get(username="caiwu"), User.objects.get(username="caiwu2")
+    member = Person.objects.get(id_hash=blind_index(_id_with_check(MEMBER[1][:17]), purpose="id"))
+    people = {name: _person(name, idn, card, phone) for name, idn, card, phone, _ in CLAIM_PEOPLE}
+    _earlier_coverages(unit, plan, [(member, 200)] + [(people[p[0]], p[4]) for p in CLAIM_PEOPLE])
+
+    # 医保 结算数据导入: approved, manual_review, below_deductible, waiting_period, no_coverage, 重疾.
+    settlements_import(actor=clerk, source="file", file=(settlement_file_bytes(), SETTLEMENT_FILE.name))
+
+    def hospital(name: str) -> Claim:
+        return Claim.objects.get(person=people[name], kind=Claim.Kind.HOSPITAL)
+
+    N, D = ClaimEvent.Node, ClaimEvent.Decision
+    # 郑丽 waits at 业务复核, 冯军 at 报告复核, 吴刚 stays at 经办初审; 何平 is refused.
+    claim_decide(actor=clerk, claim=hospital("郑丽"), node=N.INITIAL, decision=D.AGREE, comment="住院费用清单核对无误")
+    claim_decide(actor=clerk, claim=hospital("冯军"), node=N.INITIAL, decision=D.AGREE, comment="材料齐全")
+    claim_decide(actor=reviewer, claim=hospital("冯军"), node=N.BUSINESS, decision=D.AGREE, comment="复核无误")
+    claim_decide(actor=clerk, claim=hospital("何平"), node=N.INITIAL, decision=D.DISAGREE,
+                 comment="本次住院已由单位补充医疗保险全额报销个人自付部分")
+    # 许静's 重疾: staff upload her documents on her behalf, then 经办初审 returns them (已退回).
+    critical = Claim.objects.get(person=people["许静"], kind=Claim.Kind.CRITICAL_ILLNESS)
+    claim_documents_upload(actor=clerk, claim=critical, group=ClaimDocument.Group.EXAM_REPORT,
+                           files=[_jpeg("病理报告.jpg")])
+    claim_documents_upload(actor=clerk, claim=critical, group=ClaimDocument.Group.DISCHARGE,
+                           files=[_jpeg("出院小结.jpg")])
+    critical.refresh_from_db()
+    claim_decide(actor=clerk, claim=critical, node=N.INITIAL, decision=D.RETURN,
+                 comment="病理报告照片不清晰，请重新拍摄上传")
+    # 吴刚's 工伤 (伤残 9 级), entered offline by 经办: waits at 经办初审.
+    today = timezone.localdate()
+    claim_accident_create(actor=clerk, id_number=people["吴刚"].id_number, accident_date=today - timedelta(days=190),
+                          accident_type=Claim.AccidentType.WORK_INJURY, result=Claim.AccidentResult.DISABILITY,
+                          grade=9, assessed_on=today - timedelta(days=5), diagnosis_name="右手食指离断伤",
+                          hospital_name="无锡市第九人民医院",
+                          documents={ClaimDocument.Group.INJURY_ASSESSMENT: [_jpeg("工伤鉴定.jpg")],
+                                     ClaimDocument.Group.ID_COPY: [_jpeg("身份证复印件.jpg")]})
+
+    # 支付批次 of the auto-approved claims: caiwu creates and exports it, caiwu2 imports the bank's 回盘
+    # in which 周芳's line failed; the others are 已支付 and their SMS queued.
+    batch = payout_batch_create(actor=maker)
+    payout_batch_export(actor=maker, batch=batch)
+    lines = [["户名", "账号", "金额", "摘要", "交易结果", "失败原因"]]
+    for line in PayoutLine.objects.filter(batch=batch).order_by("seq"):
+        failed = line.account_name == FAILED_PAYMENT
+        lines.append([line.account_name, line.bank_card, f"{line.amount:f}", line.summary,
+                      "失败" if failed else "成功", "户名与账号不符" if failed else ""])
+    text = "".join(",".join(r) + "\r\n" for r in lines)
+    payout_return_import(actor=checker, batch=batch,
+                         upload=SimpleUploadedFile("回盘.csv", text.encode("gbk"), content_type="text/csv"))
