@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("zghz.backoffice.coverage_urls")),
     path("", include("zghz.backoffice.payout_urls")),
     path("", include("zghz.backoffice.claims_urls")),
+    path("", include("zghz.backoffice.settlement_urls")),
 ]

@@ -35,8 +35,13 @@ def build_objects(personas: Personas) -> dict[str, Any]:
                                        unit_id=personas.unit_a.pk)
     document = ClaimDocument.objects.create(claim=claim, group=ClaimDocument.Group.EXAM_REPORT, file=stored,
                                             uploaded_at=timezone.now())
+    from zghz.claims.models import SettlementImport
+
+    settlement_import = SettlementImport.objects.create(actor=personas.clerk, file_name="结算.csv",
+                                                        status=SettlementImport.Status.DONE, rows_total=0)
     return {"unit": personas.unit_a, "plan": plan, "plan_year": year, "work_order": order,
             "export_job": export_job, "claim": claim, "claim_document": document,
+            "settlement_import": settlement_import,
             **payout_objects(personas, plan, year, order)}
 
 
@@ -92,4 +97,5 @@ SAMPLES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "recovery_id": lambda o: o["recovery"].pk,
     "claim_number": lambda o: o["claim"].number,
     "document_id": lambda o: o["claim_document"].pk,
+    "import_id": lambda o: o["settlement_import"].pk,
 }

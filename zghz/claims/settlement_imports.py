@@ -1,0 +1,196 @@
+"""The back office's settlement import (SPEC §6.1): upload → background task with progress → the report
+on screen and as xlsx. Staff with 经办 or 管理员 (and the right to change data) may import.
+
+`settlement_import_start` stores the file like every upload (checked, encrypted, random name) and queues
+`settlement_import_execute`, which runs `settlements.settlements_import` on it. The import is one
+transaction, so its progress is kept in the cache (every process sees it) until the row says 已完成.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zghz.accounts.policy import MANAGE_SYSTEM, staff_can
+from zghz.audit.services import record
+from zghz.core.bulk import AnyOf
+from zghz.core.crypto import encrypt_bytes
+from zghz.core.errors import DomainError
+from zghz.core.idcard import mask_id
+from zghz.files.models import StoredFile
+from zghz.files.services import read_stored, read_upload
+
+from .models import SettlementImport, SettlementRecord
+from .settlements import read_settlement_upload, settlements_import
+
+logger = logging.getLogger(__name__)
+
+CLAIM_INITIAL_REVIEW = "accounts.claim_initial_review"
+INLINE_MAX_ROWS = 2000
+FAILED_TEXT = "导入失败，请检查文件后重新导入；如仍有问题请联系管理员"
+REASON_TEXT = {
+    "missing_field": "缺少必填字段", "bad_id": "身份证号不正确", "bad_date": "日期无法识别", "bad_amount": "金额不正确",
+    "discharge_before_admission": "出院日期早于入院日期", "future_date": "日期晚于今天",
+    "unknown_original": "撤销记录的原结算流水号不存在",
+}
+FLAG_TEXT = {"above_threshold": "金额达到人工审核标准", "overlapping_stay": "住院时间重叠", "name_mismatch": "姓名不一致"}
+
+
+def can_import_settlements(user: Any) -> bool:
+    """经办 (who does 经办初审) or 管理员, with the right to change data."""
+    return staff_can(user, CLAIM_INITIAL_REVIEW, write=True) or staff_can(user, MANAGE_SYSTEM, write=True)
+
+
+def _require(user: Any) -> None:
+    if not can_import_settlements(user):
+        raise DomainError(_("没有导入医保结算数据的权限"), code="forbidden", status=403)
+
+
+def settlement_imports_for_staff(user: Any) -> QuerySet[SettlementImport]:
+    _require(user)
+    return SettlementImport.objects.filter(source=SettlementImport.Source.FILE).select_related("actor").defer("report")
+
+
+def settlement_import_for_staff(user: Any, import_id: Any) -> SettlementImport:
+    """The permission-checked getter: 404 for anything that is not a back-office file import."""
+    if not can_import_settlements(user):
+        raise Http404
+    imp = SettlementImport.objects.filter(pk=import_id, source=SettlementImport.Source.FILE).first()
+    if imp is None:
+        raise Http404
+    return imp
+
+
+def settlement_import_start(*, actor: Any, upload: UploadedFile, dry_run: bool = False) -> SettlementImport:
+    """Check the file (type, macros, size, header, rows) now, so a bad file is refused on the page; then
+    store it and queue the import."""
+    _require(actor)
+    data = read_upload(upload)
+    name = upload.name or "settlements.csv"
+    rows = read_settlement_upload(data, name)  # DomainError with the Chinese message when unusable
+    with transaction.atomic():
+        stored = _store(data, name=name, actor=actor)
+        imp = SettlementImport.objects.create(source=SettlementImport.Source.FILE, actor=actor, file=stored,
+                                              file_name=name[:255], dry_run=dry_run, rows_total=len(rows))
+        record(action="settlement.import_start", actor=actor, obj=imp, file=name, rows=len(rows), dry_run=dry_run)
+        pk = imp.pk
+        if len(rows) <= INLINE_MAX_ROWS:
+            transaction.on_commit(lambda: settlement_import_execute(import_id=pk))
+        else:
+            from .tasks import settlement_import_run
+
+            transaction.on_commit(lambda: settlement_import_run.delay(pk))
+    return imp
+
+
+def _store(data: bytes, *, name: str, actor: Any) -> StoredFile:
+    storage_name = f"settlement_import/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+    saved = storages["private"].save(storage_name, ContentFile(encrypt_bytes(data, aad=b"file")))
+    return StoredFile.objects.create(purpose="settlement_import", original_name=name[:255],
+                                     content_type="application/octet-stream", size=len(data),
+                                     sha256=hashlib.sha256(data).hexdigest(), storage_name=saved,
+                                     created_by=actor if getattr(actor, "is_authenticated", False) else None)
+
+
+def _progress_key(import_id: int) -> str:
+    return f"settlement-import:{import_id}:done"
+
+
+def settlement_import_progress(imp: SettlementImport) -> int:
+    """Per cent done, for the page while the import runs."""
+    if imp.is_finished:
+        return 100
+    done = cache.get(_progress_key(imp.pk)) or 0
+    return min(99, int(done) * 100 // imp.rows_total) if imp.rows_total else 0
+
+
+def settlement_import_execute(*, import_id: int) -> str:
+    """Run one queued import (a re-delivered task finds it claimed and does nothing)."""
+    claimed = SettlementImport.objects.filter(pk=import_id, status=SettlementImport.Status.QUEUED).update(
+        status=SettlementImport.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return "skipped"
+    imp = SettlementImport.objects.select_related("file", "actor").get(pk=import_id)
+
+    def progress(n: int) -> None:
+        cache.set(_progress_key(import_id), n, 3600)
+
+    try:
+        assert imp.file is not None
+        data = read_stored(imp.file)
+        report = settlements_import(actor=imp.actor, source=SettlementImport.Source.FILE,
+                                    file=(data, imp.file_name), dry_run=imp.dry_run, batch=imp, progress=progress)
+        if imp.dry_run:  # nothing else was written: keep the report on the import row
+            SettlementImport.objects.filter(pk=import_id).update(
+                status=SettlementImport.Status.DONE, counts=report.counts, report=report.compact(),
+                rows_total=len(report.rows), rows_done=len(report.rows), finished_at=timezone.now())
+        return "done"
+    except Exception as e:
+        logger.exception("settlement import %s failed", import_id)
+        message = e.message if isinstance(e, DomainError) else FAILED_TEXT
+        SettlementImport.objects.filter(pk=import_id).update(status=SettlementImport.Status.FAILED,
+                                                              error=message[:255], finished_at=timezone.now())
+        return "failed"
+    finally:
+        cache.delete(_progress_key(import_id))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The report
+
+
+def report_rows(imp: SettlementImport, *, outcome: str = "") -> list[dict[str, Any]]:
+    rows = imp.report_rows()
+    return [r for r in rows if r["outcome"] == outcome] if outcome else rows
+
+
+def with_details(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with 姓名, masked 身份证号, 医院名称 and 入院日期 of their stored record (invalid rows have none),
+    and the outcome, flags and reasons in words."""
+    labels = dict(SettlementRecord.Outcome.choices)
+    serials = [r["serial"] for r in rows if r["serial"]]
+    found: dict[str, tuple[str, str, str, Any]] = {}
+    for i in range(0, len(serials), 5000):
+        chunk = serials[i:i + 5000]
+        for serial, name, id_number, hospital, admitted in SettlementRecord.objects.filter(
+                AnyOf(F("serial"), chunk)).values_list("serial", "name", "id_number", "hospital_name", "admitted_on"):
+            found[serial] = (name, mask_id(id_number) if id_number else "", hospital, admitted)
+    out = []
+    for r in rows:
+        name, masked, hospital, admitted = found.get(r["serial"], ("", "", "", None))
+        out.append({**r, "outcome_text": str(labels.get(r["outcome"], r["outcome"])), "name": name, "id_masked": masked,
+                    "hospital_name": hospital, "admitted_on": admitted,
+                    "flags_text": "、".join(FLAG_TEXT.get(f, f) for f in r["flags"]),
+                    "reasons_text": "、".join(REASON_TEXT.get(c, c) for c in r["reasons"])})
+    return out
+
+
+REPORT_HEADERS = ("行号", "结算流水号", "处理结果", "金额", "提示", "无效原因", "重疾", "理赔编号", "姓名", "身份证号",
+                  "医院名称", "入院日期")
+
+
+def settlement_report_download(*, actor: Any, imp: SettlementImport, outcome: str = "") -> Iterator[list[Any]]:
+    """The report rows for the xlsx download (every row, or those of one outcome, e.g. no_coverage: the
+    people staff chase), in the order of REPORT_HEADERS, ID numbers masked. Audited."""
+    from decimal import Decimal
+
+    rows = report_rows(imp, outcome=outcome)
+    record(action="settlement.report_download", actor=actor, obj=imp, outcome=outcome or "all", rows=len(rows))
+    ci = {"created": "已生成重疾理赔", "exists": "重疾理赔已存在"}
+    for r in with_details(rows):
+        yield [str(r["row"]), r["serial"], r["outcome_text"], Decimal(r["amount"]) if r["amount"] else None,
+               r["flags_text"], r["reasons_text"], ci.get(r["critical_illness"] or "", ""), r["claim"] or "",
+               r["name"], r["id_masked"], r["hospital_name"], r["admitted_on"]]
