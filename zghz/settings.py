@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "zghz.apikeys",
     "zghz.exports",
     "zghz.payouts",
+    "zghz.renewals",
     "zghz.demo",
     "zghz.ops",
     # portals: views, forms, urls and templates only
@@ -195,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": crontab(hour=3, minute=10)},
     "audit-prune": {"task": "zghz.audit.tasks.audit_prune",
                     "schedule": crontab(hour=3, minute=40)},
+    # SPEC §7: 12:00 on the 1st. It runs at 12:00 every day so that a 1st the scheduler missed is caught up
+    # the next day; once a unit is reminded for the month it is never reminded again.
+    "renewal-reminders": {"task": "zghz.renewals.tasks.renewal_reminders",
+                          "schedule": crontab(hour=12, minute=0)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -64,6 +64,9 @@ ACTION_LABELS = {
     "payout_return.import": gettext_lazy("导入回盘"),
     "payout_line.mark": gettext_lazy("标记支付结果"),
     "recovery.resolve": gettext_lazy("处理待追回"),
+    "renewal.remind": gettext_lazy("发送续保提醒短信"),
+    "renewal.export": gettext_lazy("导出续保名单"),
+    "renewal.work_order": gettext_lazy("一键续保"),
 }
 
 

@@ -18,6 +18,7 @@ PURPOSE_LABELS: "dict[str, str | StrPromise]" = {
     **CODE_PURPOSES,
     "unit_review": gettext_lazy("单位审核结果"),
     "claim": gettext_lazy("理赔通知"),
+    "renewal": gettext_lazy("续保提醒"),
 }
 
 _DIGIT_RUN = re.compile(r"\d{4,8}")
