@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "zghz.members",
     "zghz.enrolment",
     "zghz.coverage",
+    "zghz.golive",
     "zghz.claims",
     "zghz.apikeys",
     "zghz.exports",

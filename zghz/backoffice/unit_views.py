@@ -41,7 +41,7 @@ def unit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         qs = unit_search(user, status=data.get("status", ""), q=(data.get("q") or "").strip(),
                          district_id=district.pk if district else None)
     page_obj = paginate(request, qs, UNITS_PER_PAGE)
-    rows = [(u, mask_phone(u.handler.phone) if u.handler.phone else "", unit_actions(user, u)) for u in page_obj]
+    rows = [(u, mask_phone(u.handler.phone) if u.handler and u.handler.phone else "", unit_actions(user, u)) for u in page_obj]
     return render(request, "backoffice/unit_list.html", {
         "nav": "units", "form": form, "page_obj": page_obj, "rows": rows,
     })
@@ -52,7 +52,7 @@ def _unit_context(request: AuthenticatedHttpRequest, unit: Unit, **extra: Any) -
         "nav": "units",
         "unit": unit,
         "masked_id": mask_id(unit.handler_id_number) if unit.handler_id_number else "",
-        "handler_phone": mask_phone(unit.handler.phone) if unit.handler.phone else "",
+        "handler_phone": mask_phone(unit.handler.phone) if unit.handler and unit.handler.phone else "",
         "events": unit.review_events.all(),
         "actions": unit_actions(request.user, unit),
         "certificate_is_image": bool(unit.certificate and unit.certificate.content_type.startswith("image/")),

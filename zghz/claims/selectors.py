@@ -49,7 +49,8 @@ def _detail_qs() -> QuerySet[Claim]:
 
 def claim_for_unit(unit: Unit, number: str) -> Claim:
     """A claim of the unit's own coverage by number; any other claim (or none) is 404 for every method."""
-    claim = _detail_qs().filter(unit=unit, number=number).first()
+    # A unit sees the claims of its history only once 已通过 (a registered 历史单位, SPEC §5.1).
+    claim = _detail_qs().filter(unit=unit, number=number).first() if unit.is_approved else None
     if claim is None:
         raise Http404
     return claim
@@ -158,6 +159,8 @@ def _local_start(day: date) -> datetime:
 
 def claims_of_unit(unit: Unit, f: ClaimFilter | None = None) -> QuerySet[Claim]:
     """The unit's claims matching `f`, newest 申报时间 first (the (unit, declared_at) index serves it)."""
+    if not unit.is_approved:  # a registered 历史单位 sees its history only once 已通过 (SPEC §5.1)
+        return Claim.objects.none()
     qs = Claim.objects.filter(unit_id=unit.pk)
     f = f or ClaimFilter()
     if f.plan_id:
@@ -176,6 +179,8 @@ def claims_of_unit(unit: Unit, f: ClaimFilter | None = None) -> QuerySet[Claim]:
 
 def unit_plans(unit: Unit) -> list[Plan]:
     """参保项目 the unit has (had) coverage in, for the 理赔分析 select."""
+    if not unit.is_approved:  # a registered 历史单位 sees its history only once 已通过 (SPEC §5.1)
+        return []
     ids = Coverage.objects.filter(unit_id=unit.pk).order_by().values("plan_id").distinct()
     return list(Plan.objects.filter(pk__in=ids).order_by("id"))
 
@@ -192,6 +197,8 @@ class YearFigures:
 def unit_claim_figures(unit: Unit, plan_id: int) -> list[YearFigures]:
     """Per plan year (newest first): 参保人数 and 缴费金额 of the unit's coverage of the plan, 理赔件数 and
     理赔金额 (Σ 核定金额) of its 已完成 and 已支付 claims. Two aggregate queries, whatever the rows."""
+    if not unit.is_approved:  # a registered 历史单位 sees its history only once 已通过 (SPEC §5.1)
+        return []
     cov = (Coverage.objects.filter(unit_id=unit.pk, plan_id=plan_id).order_by().values("plan_year__year")
            .annotate(people=Count("person_id", distinct=True), premiums=Sum("premium")))
     cl = (Claim.objects.filter(unit_id=unit.pk, plan_year__plan_id=plan_id, status__in=SETTLED).order_by()

@@ -19,9 +19,9 @@ class Coverage(models.Model):
                              related_name="coverages")
     # The work order that bought the cover: the key keeps it from being deleted, and its number (which
     # never changes) is copied here, so pages, searches and exports of 参保记录 never read enrolment's
-    # tables.
+    # tables. Coverage brought from the previous system (SPEC §5.1) has none: no key, number "".
     work_order = models.ForeignKey("enrolment.WorkOrder", verbose_name=_("工单编号"), on_delete=models.PROTECT,
-                                   related_name="coverages")
+                                   related_name="coverages", null=True, blank=True)
     work_order_number = models.CharField(_("工单编号"), max_length=20, db_index=True)
     start_date = models.DateField(_("保障开始日期"))
     end_date = models.DateField(_("保障结束日期"), db_index=True)

@@ -144,7 +144,11 @@ def _apply(qs: QuerySet[Coverage], f: RecordFilter) -> QuerySet[Coverage]:
 
 
 def coverage_of_unit(unit: Unit, f: RecordFilter) -> QuerySet[Coverage]:
-    """The unit's own coverage matching `f` (staff-only criteria are ignored)."""
+    """The unit's own coverage matching `f` (staff-only criteria are ignored). Nothing until the unit is
+    已通过: a 历史单位 someone has registered (SPEC §5.1) keeps its history hidden until the review passes
+    (other units have no coverage before that anyway)."""
+    if not unit.is_approved:
+        return Coverage.objects.none()
     return _apply(Coverage.objects.filter(unit_id=unit.pk), f).order_by("-start_date", "-id")
 
 

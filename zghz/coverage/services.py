@@ -8,10 +8,12 @@ who is covered and closes its own lines, members keeps the people.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,3 +62,38 @@ def coverage_create_many(*, person_ids: Sequence[int], plan_year: PlanYear, unit
         raise DomainError(_("部分人员在该参保项目下已有重叠的保障期，无法完成参保，请联系管理员核对"),
                           code="coverage_overlap", status=409) from None
     return len(rows)
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """One coverage exactly as it is to be stored (dates already decided), for `coverage_insert_many`."""
+
+    person_id: int
+    plan_id: int
+    plan_year_id: int
+    unit_id: int
+    start_date: date
+    end_date: date
+    waiting_until: date
+    premium: Decimal
+
+
+def coverage_insert_many(*, rows: Iterable[CoverageRow]) -> int:
+    """Store `rows` as they are, without a work order (工单编号 blank): coverage brought from the previous
+    system (SPEC §5.1), whose caller has decided the dates and checked overlaps. Inside the caller's
+    transaction and under its audit row; COPY on PostgreSQL. Overlapping cover raises DomainError
+    `coverage_overlap` (the exclusion constraint or the unique start) and stores nothing."""
+    field = Coverage._meta.get_field
+    now = db_value(field("created_at"), timezone.now())
+    pg = connection.vendor == "postgresql"
+    # psycopg's COPY adapts dates and Decimals itself; SQLite wants the strings Django's adapters give.
+    day = (lambda d: d) if pg else functools.partial(db_value, field("start_date"))
+    money = (lambda m: m) if pg else functools.partial(db_value, field("premium"))
+    values = ((r.person_id, r.plan_id, r.plan_year_id, r.unit_id, None, "", day(r.start_date), day(r.end_date),
+               day(r.waiting_until), money(r.premium), now) for r in rows)
+    try:
+        with transaction.atomic():
+            return insert_rows(Coverage, _FIELDS, values)
+    except IntegrityError:
+        raise DomainError(_("部分人员在该参保项目下已有重叠的保障期，无法导入"), code="coverage_overlap",
+                          status=409) from None

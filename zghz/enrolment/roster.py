@@ -40,6 +40,7 @@ __all__ = [
     "normalise_text",
     "read_rows",
     "reason_text",
+    "rows_from_table",
     "validate_rows",
 ]
 
@@ -258,6 +259,13 @@ def read_rows(
     rows = _build_rows(table.rows, table.columns)
     return RosterSheet(rows=rows, header_row=table.header_row, columns=table.columns, sheet_name=table.sheet_name,
                        file_format=table.file_format)
+
+
+def rows_from_table(table_rows: list[Row], cols: dict[str, int]) -> list[RosterRow]:
+    """Normalised RosterRows from rows of any table (files.sheets) that has the roster's five person
+    columns (keys name, id_number, card, bank, phone; remark optional), e.g. the go-live import of
+    参保记录. Rows whose five cells hold nothing but noise are left out; no row at all is RosterError."""
+    return _build_rows(table_rows, cols)
 
 
 def _build_rows(table_rows: list[Row], cols: dict[str, int]) -> list[RosterRow]:

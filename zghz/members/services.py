@@ -58,13 +58,19 @@ _ON_CONFLICT = ("ON CONFLICT (id_hash) DO UPDATE SET name = excluded.name, phone
                 "bank_name = excluded.bank_name, updated_at = excluded.updated_at")
 
 
-def person_upsert_many(*, rows: Sequence[PersonRow]) -> dict[str, int]:
+_KEEP_KNOWN = "ON CONFLICT (id_hash) DO NOTHING"
+
+
+def person_upsert_many(*, rows: Sequence[PersonRow], keep_known: bool = False) -> dict[str, int]:
     """Create the unknown people of `rows` and update the known ones; returns id_hash -> person id.
 
     `rows` name distinct people. Set-based: one COPY on PostgreSQL (one INSERT on SQLite) and one look-up
     per 1,000 people for the ids, whatever the number of people. It is a step of a larger action, inside
     that action's transaction and under its audit row (the completion of a 参保申请 records
     `work_order.payment_approve` with the number of people), so it records none itself.
+
+    `keep_known`: known people keep what they have (records from the previous system are older than
+    any roster the scheme has seen), only unknown ones are created.
     """
     if not rows:
         return {}
@@ -73,5 +79,5 @@ def person_upsert_many(*, rows: Sequence[PersonRow]) -> dict[str, int]:
     values = [(r.id_hash, r.name, r.id_number, db_value(field("birth_date"), r.birth_date), r.phone, r.phone_hash,
                r.bank_card, r.bank_name, now, now) for r in rows]
     with transaction.atomic():
-        insert_rows(Person, _FIELDS, values, on_conflict=_ON_CONFLICT)
+        insert_rows(Person, _FIELDS, values, on_conflict=_KEEP_KNOWN if keep_known else _ON_CONFLICT)
         return person_ids_by_id_hash(r.id_hash for r in rows)

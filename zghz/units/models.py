@@ -1,8 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from zghz.core.fields import EncryptedTextField
 from zghz.core.workflow import TimelineEvent
+
+if TYPE_CHECKING:
+    from zghz.accounts.models import User
 
 
 class District(models.Model):
@@ -28,6 +35,9 @@ class Unit(models.Model):
         PENDING = "pending", _("待审核")
         APPROVED = "approved", _("已通过")
         REJECTED = "rejected", _("已驳回")
+        # Brought in by the go-live import of 参保记录 (SPEC §5.1): no handler, nobody logs in to it, never
+        # in a review queue. A registration of its credit code turns it into 未提交 with that handler.
+        HISTORICAL = "historical", _("历史单位")
 
     class CertificateKind(models.TextChoices):
         UNION = "union", _("工会法人证书")
@@ -35,8 +45,12 @@ class Unit(models.Model):
 
     credit_code = models.CharField(_("单位社会统一信用代码"), max_length=18, unique=True)
     name = models.CharField(_("单位全称"), max_length=128, db_index=True)
-    handler = models.ForeignKey("accounts.User", verbose_name=_("经办人账户"), on_delete=models.PROTECT,
-                                related_name="units")
+    # None only for a 历史单位 (Status.HISTORICAL) that nobody has registered yet (a check constraint
+    # holds it). Typed as always set: every flow that acts for a handler starts from a registered unit;
+    # the few lists that can show a 历史单位 (back-office 单位管理) check for None.
+    handler: models.ForeignKey[User, User] = models.ForeignKey(  # type: ignore[misc]
+        "accounts.User", verbose_name=_("经办人账户"), on_delete=models.PROTECT, related_name="units", null=True,
+        blank=True)
     status = models.CharField(_("审核状态"), max_length=16, choices=Status.choices, default=Status.DRAFT,
                               db_index=True)
     district = models.ForeignKey(District, verbose_name=_("所属区局"), null=True, blank=True,
@@ -59,6 +73,10 @@ class Unit(models.Model):
         ordering = ["-id"]
         verbose_name = _("参保单位")
         indexes = [models.Index(fields=["status", "submitted_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(handler__isnull=False) | models.Q(status="historical"),
+                                   name="unit_handler_unless_historical"),
+        ]
 
     def __str__(self) -> str:
         return self.name

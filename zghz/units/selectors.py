@@ -1,11 +1,14 @@
 """Reads, and the one permission-checked getter per entity (a foreign unit answers 404)."""
 
+from collections.abc import Iterable
+
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from zghz.accounts.models import User
 from zghz.accounts.policy import sees_all_districts, staff_can, staff_district_id
 from zghz.audit.services import record
+from zghz.core.bulk import chunked
 
 from .models import District, Unit
 from .policy import REVEAL_ID, unit_require
@@ -25,6 +28,14 @@ def unit_for_handler(user: User, unit_id: int | None) -> Unit:
     if unit is None:
         raise Http404
     return unit
+
+
+def units_by_credit_code(codes: Iterable[str]) -> dict[str, int]:
+    """credit code -> unit id of the units that have one of `codes` (any status)."""
+    out: dict[str, int] = {}
+    for chunk in chunked(list(codes)):
+        out.update(Unit.objects.filter(credit_code__in=chunk).values_list("credit_code", "pk"))
+    return out
 
 
 def units_visible_to_staff(user: User) -> QuerySet[Unit]:

@@ -73,4 +73,5 @@ def test_it_copies_the_work_order_number_onto_existing_coverage_when_migrating(p
         executor.migrate([("coverage", "0003_no_overlapping_coverage")])
     finally:
         MigrationExecutor(connection).migrate(latest)
+    assert cov.work_order is not None
     assert Coverage.objects.get(pk=cov.pk).work_order_number == cov.work_order.number != ""
