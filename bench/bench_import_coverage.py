@@ -132,8 +132,10 @@ def main() -> int:
               f"peak RSS {r['rss_mb']:.0f} MB (Django {r['rss_django_mb']:.0f} MB); cumulative s: {phases}")
     secs = [r["seconds"] for r in results]
     m = median(secs)
+    target = (f"target {TARGET_S:.0f} s: {verdict(m <= TARGET_S)}" if args.rows == 1_000_000
+              else f"(the {TARGET_S:.0f} s target is for 1,000,000 rows)")
     print(f"import {args.rows:,} rows: median {m:.1f} s of {len(secs)} runs ({min(secs):.1f}-{max(secs):.1f} s), "
-          f"peak RSS {max(r['rss_mb'] for r in results):.0f} MB; target {TARGET_S:.0f} s: {verdict(m <= TARGET_S)}")
+          f"peak RSS {max(r['rss_mb'] for r in results):.0f} MB; {target}")
     return 0
 
 
