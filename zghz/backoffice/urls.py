@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import auth_views, dashboard_views, district_views, log_views, unit_views
+from . import auth_views, dashboard_views, district_views, log_views, renewal_views, unit_views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("units/<int:unit_id>/approve/", unit_views.unit_approve, name="unit_approve"),
     path("units/<int:unit_id>/reject/", unit_views.unit_reject, name="unit_reject"),
     path("units/<int:unit_id>/edit/", unit_views.unit_edit, name="unit_edit"),
+    path("renewals/", renewal_views.renewals, name="renewals"),
     path("audit/", log_views.audit_list, name="audit"),
     path("sms/", log_views.sms_list, name="sms"),
     path("districts/", district_views.district_list_view, name="districts"),

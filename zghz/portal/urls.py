@@ -1,7 +1,6 @@
 from django.urls import include, path
-from django.utils.translation import gettext_lazy
 
-from . import views
+from . import renewal_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -15,7 +14,9 @@ urlpatterns = [
     path("unit/pledge/open/", views.pledge_open, name="pledge_open"),
     path("unit/pledge/confirm/", views.pledge_confirm, name="pledge_confirm"),
     path("unit/certificate/", views.certificate, name="certificate"),
-    path("manage/", views.coming_soon, {"nav": "manage", "title": gettext_lazy("参保管理")}, name="manage"),
+    path("manage/", renewal_views.renewals, name="manage"),
+    path("manage/export/", renewal_views.renewals_export, name="renewals_export"),
+    path("manage/renew/", renewal_views.renewals_work_order, name="renewals_work_order"),
     path("", include("zghz.portal.enrolment_urls")),
     path("", include("zghz.portal.coverage_urls")),
     path("", include("zghz.portal.claims_urls")),

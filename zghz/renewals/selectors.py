@@ -29,6 +29,7 @@ from zghz.coverage.models import Coverage
 from zghz.coverage.rules import RENEWAL_EARLY_DAYS, RENEWAL_GRACE_DAYS
 from zghz.coverage.selectors import coverage_visible_to_staff
 from zghz.enrolment.models import WorkOrderLine
+from zghz.plans.models import Plan
 from zghz.units.models import Unit
 
 
@@ -120,3 +121,14 @@ def units_due_in_month(month: date) -> list[tuple[int, int]]:
     """(unit id, number of people) for every unit with not-yet-renewed coverage ending in `month`, by unit id."""
     qs = _not_renewed(Coverage.objects.filter(end_date__gte=month, end_date__lte=month_end(month)))
     return list(qs.order_by().values("unit_id").annotate(n=Count("id")).order_by("unit_id").values_list("unit_id", "n"))
+
+
+def due_plans(unit: Unit, window: Window) -> list[Plan]:
+    """The plans of the unit's list (one 一键续保 each)."""
+    plan_ids = due_of_unit(unit, window).order_by().values("plan_id").distinct()
+    return list(Plan.objects.filter(pk__in=plan_ids).order_by("pk"))
+
+
+def due_plan(unit: Unit, window: Window, plan_id: int | None) -> Plan | None:
+    """A plan of the unit's list, or None when `plan_id` is not one of them."""
+    return next((p for p in due_plans(unit, window) if p.pk == plan_id), None)

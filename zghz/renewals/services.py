@@ -1,20 +1,28 @@
-"""Writes of 续保 (SPEC §7): the monthly reminder SMS."""
+"""Writes of 续保 (SPEC §7): the monthly reminder SMS, 导出 of the list, 一键续保."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from zghz.accounts.models import User
 from zghz.audit.services import record
+from zghz.core.errors import DomainError
+from zghz.enrolment.models import WorkOrder
+from zghz.enrolment.services import work_order_create, work_order_upload
+from zghz.enrolment.template import write_roster_xlsx
+from zghz.plans.models import Plan
 from zghz.sms.services import sms_queue
 from zghz.units.models import Unit
 
 from .models import RenewalJobRun, RenewalReminder
-from .selectors import month_key, month_of, units_due_in_month
+from .selectors import Window, due_of_unit, month_key, month_of, roster_rows, units_due_in_month
 
 SMS_PURPOSE = "renewal"
 SMS_TEXT = "您单位（{unit}）有{count}名参保人员的保障将于{month}到期，请登录系统在“参保管理—续保提醒”中办理续保。"
@@ -73,3 +81,30 @@ def _remind(*, unit_id: int, month: date, count: int) -> bool:
         sms_queue(phone=unit.handler.phone, text=text, purpose=SMS_PURPOSE, idempotency_key=key, unit_id=unit_id)
         record(action="renewal.remind", unit=unit, month=month_key(month), count=count)
     return True
+
+
+def renewal_list_export(*, unit: Unit, actor: User, window: Window) -> bytes:
+    """导出: the unit's own 续保提醒 list in the roster template layout with full numbers, ready to edit and
+    upload as a new work order. Audited with how many people it held (never who)."""
+    qs = due_of_unit(unit, window)
+    rows = list(roster_rows(qs))
+    data = write_roster_xlsx(rows)
+    record(action="renewal.export", actor=actor, unit=unit, month=month_key(window.month), rows=len(rows))
+    return data
+
+
+def renewal_work_order_create(*, unit: Unit, plan: Plan, actor: User, window: Window) -> WorkOrder:
+    """一键续保: a 暂存 work order of `plan` holding the list's people of that plan, read exactly as an
+    uploaded 导出 file would be (the same checks, the same renewal rule); the handler then removes leavers
+    and adds newcomers. All or nothing: a list that cannot be used leaves no work order."""
+    rows = list(roster_rows(due_of_unit(unit, window).filter(plan_id=plan.pk)))
+    if not rows:
+        raise DomainError(_("本期没有需要续保“{plan}”的人员").format(plan=plan.name), field="plan")
+    upload = SimpleUploadedFile(f"续保名单-{month_key(window.month)}.xlsx", write_roster_xlsx(rows),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    with transaction.atomic():
+        wo = work_order_create(unit=unit, plan=plan, actor=actor)
+        summary = work_order_upload(work_order=wo, upload=upload, actor=actor)
+        record(action="renewal.work_order", actor=actor, unit=unit, obj=wo, number=wo.number,
+               month=month_key(window.month), rows=len(rows), eligible=summary.eligible)
+    return wo
