@@ -118,8 +118,10 @@ def month_end(month: date) -> date:
 
 
 def units_due_in_month(month: date) -> list[tuple[int, int]]:
-    """(unit id, number of people) for every unit with not-yet-renewed coverage ending in `month`, by unit id."""
-    qs = _not_renewed(Coverage.objects.filter(end_date__gte=month, end_date__lte=month_end(month)))
+    """(unit id, number of people) for every unit with not-yet-renewed coverage ending in `month`, by unit id.
+    A 历史单位 from the go-live import has no handler to remind until it registers."""
+    qs = _not_renewed(Coverage.objects.filter(end_date__gte=month, end_date__lte=month_end(month),
+                                              unit__handler__isnull=False))
     return list(qs.order_by().values("unit_id").annotate(n=Count("id")).order_by("unit_id").values_list("unit_id", "n"))
 
 

@@ -4,10 +4,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from zghz.conftest import Personas
+from zghz.conftest import Personas, make_unit
 from zghz.coverage.tests.factories import make_plan_year, make_work_order
 from zghz.enrolment.models import WorkOrder, WorkOrderLine
 from zghz.renewals.selectors import due_for_staff, due_of_unit, units_due_in_month, window_for
+from zghz.units.models import Unit
 
 from .conftest import cover
 
@@ -60,4 +61,7 @@ def test_it_counts_units_with_people_ending_in_the_month(personas: Personas) -> 
     cover(personas.unit_a, date(2026, 3, 31))
     cover(personas.unit_a, date(2026, 2, 28))  # in the list's window, not this month's reminder
     cover(personas.unit_b, date(2026, 4, 1))
+    historical = make_unit(50)
+    Unit.objects.filter(pk=historical.pk).update(handler=None, status=Unit.Status.HISTORICAL)
+    cover(historical, date(2026, 3, 5))  # no handler to remind
     assert units_due_in_month(FIRST) == [(personas.unit_a.pk, 2)]
