@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from .models import AuditEntry
+from .registry import action_label
 
 
 def audit_search(
@@ -36,9 +37,7 @@ RESULT_LABELS = {"ok": gettext_lazy("成功"), "failed": gettext_lazy("失败"),
 
 
 def audit_action_label(action: str) -> str:
-    from .services import ACTION_LABELS
-
-    return str(ACTION_LABELS.get(action, action))
+    return action_label(action)
 
 
 def audit_result_label(result: str) -> str:

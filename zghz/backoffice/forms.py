@@ -5,10 +5,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zghz.audit.services import ACTION_LABELS
+from zghz.audit.registry import action_labels
 from zghz.core.idcard import is_valid_phone
 from zghz.sms.models import SmsMessage
-from zghz.sms.selectors import PURPOSE_LABELS
+from zghz.sms.selectors import sms_purpose_choices
 from zghz.units.models import District, Unit
 
 
@@ -68,7 +68,7 @@ class AuditFilterForm(forms.Form):
     person = forms.CharField(label=gettext_lazy("操作人"), max_length=64, required=False)
     unit = forms.CharField(label=gettext_lazy("单位"), max_length=128, required=False)
     action = forms.ChoiceField(label=gettext_lazy("操作"), required=False,
-                               choices=lambda: [("", _("全部")), *ACTION_LABELS.items()])
+                               choices=lambda: [("", _("全部")), *action_labels().items()])
     date_from = forms.DateField(label=gettext_lazy("开始日期"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                 error_messages={"invalid": gettext_lazy("请填写正确的日期")})
@@ -86,7 +86,7 @@ class AuditFilterForm(forms.Form):
 
 class SmsFilterForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("手机号"), max_length=20, required=False)
-    purpose = forms.ChoiceField(label=gettext_lazy("用途"), required=False, choices=lambda: [("", _("全部")), *PURPOSE_LABELS.items()])
+    purpose = forms.ChoiceField(label=gettext_lazy("用途"), required=False, choices=lambda: [("", _("全部")), *sms_purpose_choices()])
     status = forms.ChoiceField(label=gettext_lazy("状态"), required=False, choices=[("", gettext_lazy("全部")), *SmsMessage.Status.choices])
 
     def clean_phone(self) -> str:

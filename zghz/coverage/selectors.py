@@ -192,7 +192,7 @@ def with_details(ids: list[int], *, with_unit: bool = False) -> list[Coverage]:
     return [found[i] for i in ids if i in found]
 
 
-# The columns of the 参保记录 export (exports/kinds.py names them), in the page's order.
+# The columns of the 参保记录 export (coverage/exports.py names them), in the page's order.
 _EXPORT_FIELDS = ("work_order_number", "person__name", "person__id_number", "plan__name", "start_date",
                   "end_date", "premium", "person__bank_card", "person__phone")
 

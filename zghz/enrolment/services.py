@@ -138,11 +138,13 @@ def _lock_for(actor: User, work_order: WorkOrder, action: str) -> WorkOrder:
     return wo
 
 
-def _notify_handler(wo: WorkOrder, event: WorkOrderEvent, text: str) -> None:
+def _notify_handler(wo: WorkOrder, event: WorkOrderEvent, template: str, **params: object) -> None:
+    """The unit's handler hears of a staff decision (templates in enrolment/registry.py)."""
     handler = wo.unit.handler
     if handler.phone:
-        sms_queue(phone=handler.phone, text=text, purpose="work_order", idempotency_key=f"work-order:{event.pk}",
-                  unit_id=wo.unit_id)
+        sms_queue(phone=handler.phone, purpose="work_order", template=template,
+                  params={"unit": wo.unit.name, "number": wo.number, **params},
+                  idempotency_key=f"work-order:{event.pk}", unit_id=wo.unit_id)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -424,6 +426,7 @@ def work_order_review(*, work_order: WorkOrder, actor: User, approve: bool, reas
     reason = (reason or "").strip()
     if not approve and not reason:
         raise DomainError(_("请填写驳回原因"), field="reason")
+    params: dict[str, object]  # the SMS template's (enrolment/registry.py)
     with transaction.atomic():
         wo = _lock_for(actor, work_order, REVIEW)
         now = timezone.now()
@@ -434,14 +437,13 @@ def work_order_review(*, work_order: WorkOrder, actor: User, approve: bool, reas
             event = _event(wo, S.AWAITING_PAYMENT, "approve", actor, decision=APPROVE)
             record(action="work_order.approve", actor=actor, unit=unit, obj=wo, number=wo.number,
                    amount_due=str(amount))
-            text = (f"您单位（{unit.name}）的参保申请{wo.number}已审核通过，应付款参保金额{amount}元，"
-                    "请登录系统付款并上传付款凭证和盖章参保花名册。")
+            template, params = "approved", {"amount": amount}
         else:
             transition(wo, from_status=S.PENDING, to_status=S.DRAFT, reviewed_at=now, reject_reason=reason[:255])
             event = _event(wo, S.DRAFT, "reject", actor, reason, decision=REJECT)
             record(action="work_order.reject", actor=actor, unit=unit, obj=wo, number=wo.number, reason=reason)
-            text = f"您单位（{unit.name}）的参保申请{wo.number}未通过审核，原因：{reason}。请登录系统修改后重新提交。"
-        _notify_handler(wo, event, text)
+            template, params = "rejected", {"reason": reason}
+        _notify_handler(wo, event, template, **params)
 
 
 def work_order_pay(*, work_order: WorkOrder, actor: User, paid_amount: Decimal, voucher: UploadedFile | None,
@@ -508,6 +510,7 @@ def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bo
     if not approve and not reason:
         raise DomainError(_("请填写驳回原因"), field="reason")
     created = 0
+    params: dict[str, object]  # the SMS template's (enrolment/registry.py)
     with transaction.atomic():
         wo = _lock_for(actor, work_order, PAYMENT_REVIEW)
         unit = wo.unit
@@ -517,14 +520,14 @@ def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bo
             event = _event(wo, S.COMPLETED, "payment_approve", actor, decision=APPROVE)
             record(action="work_order.payment_approve", actor=actor, unit=unit, obj=wo, number=wo.number,
                    coverages=created)
-            text = f"您单位（{unit.name}）的参保申请{wo.number}付款已确认，参保完成，共{created}人。"
+            template, params = "payment_confirmed", {"count": created}
         else:
             transition(wo, from_status=S.PAYMENT_REVIEW, to_status=S.AWAITING_PAYMENT, reject_reason=reason[:255])
             event = _event(wo, S.AWAITING_PAYMENT, "payment_reject", actor, reason, decision=REJECT)
             record(action="work_order.payment_reject", actor=actor, unit=unit, obj=wo, number=wo.number,
                    reason=reason)
-            text = f"您单位（{unit.name}）的参保申请{wo.number}付款审核未通过，原因：{reason}。请登录系统重新付款。"
-        _notify_handler(wo, event, text)
+            template, params = "payment_rejected", {"reason": reason}
+        _notify_handler(wo, event, template, **params)
     return created
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,10 +31,9 @@ from zghz.core.crypto import encrypt_bytes
 from zghz.core.errors import DomainError
 from zghz.core.routers import replica_reads
 from zghz.files.models import StoredFile
-from zghz.units.models import Unit
 
-from .kinds import KINDS, source_for
 from .models import ExportJob
+from .registry import is_export_kind, source_for
 from .xlsx import write_xlsx
 
 logger = logging.getLogger(__name__)
@@ -48,10 +47,10 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILED_TEXT = gettext_lazy("导出失败，请重新导出；如仍有问题请联系管理员")
 
 
-def export_start(*, kind: str, owner: User, params: dict[str, Any], unit: Unit | None = None,
+def export_start(*, kind: str, owner: User, params: dict[str, Any], unit: models.Model | None = None,
                  audit_filter: dict[str, Any] | None = None) -> ExportJob:
     """Queue an export of `kind` for `owner` (and `unit` for unit-portal exports)."""
-    if kind not in KINDS:
+    if not is_export_kind(kind):
         raise DomainError(_("未知的导出类型"))
     if not getattr(owner, "is_authenticated", False):
         raise DomainError(_("请先登录"), status=403)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 import zghz.claims.converters  # noqa: F401  (registers the `claim` converter)
 from zghz.accounts.http import AuthenticatedHttpRequest
+from zghz.claims.exports import CLAIMS_UNIT
 from zghz.claims.forms import ClaimQueryForm
 from zghz.claims.models import Claim
 from zghz.claims.selectors import (
@@ -33,7 +34,6 @@ from zghz.claims.selectors import (
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
 from zghz.core.idcard import mask_phone
-from zghz.exports.kinds import CLAIMS_UNIT
 from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
 from zghz.exports.services import export_start
 from zghz.files.views import file_response

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
+from zghz.coverage.exports import COVERAGE_UNIT
 from zghz.coverage.forms import RecordQueryForm
 from zghz.coverage.selectors import coverage_of_unit, page_ids, record_rows
-from zghz.exports.kinds import COVERAGE_UNIT
 from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
 from zghz.exports.services import export_start
 from zghz.files.views import file_response

@@ -42,6 +42,8 @@ class OutboxFileGateway:
                 "phone": msg.phone,
                 "text": msg.outgoing_text,
                 "purpose": msg.purpose,
+                "template": msg.template,
+                "params": msg.template_params,
                 "sent_at": timezone.localtime().isoformat(timespec="seconds"),
             },
             ensure_ascii=False,
@@ -70,7 +72,7 @@ class HttpGateway:
     def send(self, msg: SmsMessage) -> str:
         body = json.dumps(
             {"phone": msg.phone, "sign_name": settings.SMS_SIGN_NAME, "text": msg.outgoing_text,
-             "out_id": msg.idempotency_key},
+             "template": msg.template, "params": msg.template_params, "out_id": msg.idempotency_key},
             ensure_ascii=False,
         ).encode()
         timestamp, nonce = str(int(time.time())), secrets.token_hex(8)

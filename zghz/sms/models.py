@@ -1,3 +1,5 @@
+import json
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +27,10 @@ class SmsMessage(models.Model):
     text = models.TextField(_("内容"))
     body = EncryptedTextField(blank=True)
     purpose = models.CharField(_("用途"), max_length=32, db_index=True)
+    # The registered template (sms/registry.py) the text was rendered from, and its parameters as JSON
+    # (encrypted, erased with `body`): what a gateway that sends only pre-registered templates needs.
+    template = models.CharField(_("短信模板"), max_length=64, blank=True)
+    params = EncryptedTextField(blank=True)
     idempotency_key = models.CharField(max_length=128, unique=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -42,6 +48,11 @@ class SmsMessage(models.Model):
     def outgoing_text(self) -> str:
         """The text handed to the gateway."""
         return self.body or self.text
+
+    @property
+    def template_params(self) -> dict[str, str]:
+        """The template's parameters as the gateway is given them ({} for a free text)."""
+        return json.loads(self.params) if self.params else {}
 
 
 class VerificationCode(models.Model):

@@ -1,25 +1,18 @@
 import re
-from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy
 
 from zghz.core.crypto import blind_index
 
 from .models import SmsMessage
-from .services import PURPOSES as CODE_PURPOSES
+from .registry import is_verification, purpose_label, purposes
 
-if TYPE_CHECKING:
-    from django.utils.functional import _StrPromise as StrPromise
 
-# 用途 as staff read it: verification codes first, then notices. Apps that queue a new kind of notice add
-# its label here; until then the list shows the purpose code itself.
-PURPOSE_LABELS: "dict[str, str | StrPromise]" = {
-    **CODE_PURPOSES,
-    "unit_review": gettext_lazy("单位审核结果"),
-    "claim": gettext_lazy("理赔通知"),
-    "renewal": gettext_lazy("续保提醒"),
-}
+def sms_purpose_choices() -> list[tuple[str, str]]:
+    """用途 as staff read it, for 短信记录's filter: verification codes first, then notices (each app
+    registers its own in its registry.py)."""
+    return [(p.code, str(p.label)) for p in purposes()]
+
 
 _DIGIT_RUN = re.compile(r"\d{4,8}")
 
@@ -36,7 +29,7 @@ def sms_search(*, phone: str = "", purpose: str = "", status: str = "") -> Query
 
 
 def sms_is_code(msg: SmsMessage) -> bool:
-    return msg.purpose in CODE_PURPOSES or msg.idempotency_key.startswith("code:") or "验证码" in msg.text
+    return is_verification(msg.purpose) or msg.idempotency_key.startswith("code:") or "验证码" in msg.text
 
 
 def sms_display_text(msg: SmsMessage) -> str:
@@ -48,4 +41,4 @@ def sms_display_text(msg: SmsMessage) -> str:
 
 
 def sms_purpose_label(purpose: str) -> str:
-    return str(PURPOSE_LABELS.get(purpose, purpose))
+    return purpose_label(purpose)

@@ -1,7 +1,8 @@
 import hashlib
 import hmac
+import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from zghz.core.errors import DomainError
 from zghz.core.idcard import is_valid_phone
 
 from .models import PhoneLock, SmsMessage, VerificationCode
+from .registry import VERIFICATION, get_purpose, get_template, is_verification, purpose_label
 from .tasks import deliver_many_on_commit, deliver_on_commit
 
 CODE_TTL = timedelta(minutes=5)
@@ -31,17 +33,22 @@ PER_IP_HOUR = 20
 WRONG_CODE = gettext_lazy("验证码错误或已过期，请重新获取")
 TOO_MANY_TRIES = gettext_lazy("验证码错误次数过多，请重新获取")
 
-PURPOSES = {
-    "unit_register": "单位注册",
-    "unit_login": "单位登录",
-    "member_register": "会员注册",
-    "member_login": "会员登录",
-}
-
-
-def sms_queue(*, phone: str, text: str, purpose: str, idempotency_key: str,
+def sms_queue(*, phone: str, purpose: str, idempotency_key: str, template: str | None = None,
+              params: Mapping[str, object] | None = None, text: str | None = None,
               unit_id: int | None = None) -> SmsMessage:
-    """Queue one SMS; it is sent after the surrounding transaction commits. The same key queues once."""
+    """Queue one SMS; it is sent after the surrounding transaction commits. The same key queues once.
+
+    `purpose` must be registered (see sms/registry.py). Give `template` (a name registered with the
+    purpose) and its `params`: the text is rendered from them and both are kept for template gateways.
+    A free `text` is for purposes that register no templates yet."""
+    registered = get_purpose(purpose)
+    if template is not None:
+        tpl = get_template(purpose, template)
+        values = dict(params or {})
+        return _enqueue(phone=phone, text=tpl.render(values), purpose=registered.code,
+                        idempotency_key=idempotency_key, unit_id=unit_id, template=tpl.code, params=values)
+    if text is None or registered.templates:
+        raise ValueError(f"SMS purpose {purpose!r}: send one of its templates {sorted(registered.templates)}")
     return _enqueue(phone=phone, text=text, purpose=purpose, idempotency_key=idempotency_key, unit_id=unit_id)
 
 
@@ -59,9 +66,13 @@ def sms_queue_many(*, messages: Sequence[QueuedSms]) -> int:
     Returns how many were new."""
     if not messages:
         return 0
+    for purpose in {m.purpose for m in messages}:
+        if get_purpose(purpose).templates:
+            raise ValueError(f"SMS purpose {purpose!r}: send one of its templates through sms_queue")
     now = db_value(SmsMessage._meta.get_field("created_at"), timezone.now())
     rows = [(encrypt_str(m.phone), blind_index(m.phone, purpose="phone"), f"【{settings.SMS_SIGN_NAME}】{m.text}", "",
-             m.purpose, m.idempotency_key, SmsMessage.Status.QUEUED, 0, "", "", m.unit_id, now) for m in messages]
+             m.purpose, m.idempotency_key, SmsMessage.Status.QUEUED, 0, "", "", m.unit_id, now, "", "")
+            for m in messages]
     keys = [m.idempotency_key for m in messages]
     existing: set[str] = set()
     for i in range(0, len(keys), 1000):
@@ -69,7 +80,7 @@ def sms_queue_many(*, messages: Sequence[QueuedSms]) -> int:
                         .values_list("idempotency_key", flat=True))
     fresh = list({r[5]: r for r in rows if r[5] not in existing}.values())
     insert_rows(SmsMessage, ("phone", "phone_hash", "text", "body", "purpose", "idempotency_key", "status",
-                             "attempts", "gateway_id", "error", "unit_id", "created_at"), fresh,
+                             "attempts", "gateway_id", "error", "unit_id", "created_at", "template", "params"), fresh,
                 on_conflict="ON CONFLICT (idempotency_key) DO NOTHING")
     new_keys = [r[5] for r in fresh]
     ids: list[int] = []
@@ -81,9 +92,10 @@ def sms_queue_many(*, messages: Sequence[QueuedSms]) -> int:
 
 
 def _enqueue(*, phone: str, text: str, purpose: str, idempotency_key: str, unit_id: int | None = None,
-             shown: str | None = None) -> SmsMessage:
+             shown: str | None = None, template: str = "", params: Mapping[str, object] | None = None) -> SmsMessage:
     """`shown`, when given, is what the outbox row displays; the real text is then kept encrypted in `body`
-    until the gateway has had it (verification codes)."""
+    until the gateway has had it (verification codes). Template parameters are kept encrypted the same
+    way, and erased with `body`."""
     signed = f"【{settings.SMS_SIGN_NAME}】{text}"
     msg, created = SmsMessage.objects.get_or_create(
         idempotency_key=idempotency_key,
@@ -94,6 +106,8 @@ def _enqueue(*, phone: str, text: str, purpose: str, idempotency_key: str, unit_
             "body": "" if shown is None else signed,
             "purpose": purpose,
             "unit_id": unit_id,
+            "template": template,
+            "params": json.dumps({k: str(v) for k, v in params.items()}, ensure_ascii=False) if params else "",
         },
     )
     if created:
@@ -132,7 +146,7 @@ def code_send(*, phone: str, purpose: str, ip: str, deliver: bool = True) -> Non
     `deliver=False` is for a login to an unregistered phone: everything happens as usual (limits,
     timing, answer) except that no SMS leaves, so the answer never tells whether a phone is registered.
     """
-    if purpose not in PURPOSES:
+    if not is_verification(purpose):
         raise DomainError(_("验证码用途不正确"))
     if not is_valid_phone(phone):
         raise DomainError(_("请填写正确手机号"), field="phone")
@@ -157,9 +171,11 @@ def code_send(*, phone: str, purpose: str, ip: str, deliver: bool = True) -> Non
                 expires_at=now + CODE_TTL,
             )
             if deliver:
-                text = "您的验证码为{}，5分钟内有效，用于" + PURPOSES[purpose] + "。请勿告诉他人。"
-                _enqueue(phone=phone, text=text.format(code), shown=text.format("******"), purpose=purpose,
-                         idempotency_key=f"code:{issued.pk}")
+                label = purpose_label(purpose)
+                _enqueue(phone=phone, text=VERIFICATION.render({"code": code, "purpose": label}),
+                         shown=VERIFICATION.render({"code": "******", "purpose": label}), purpose=purpose,
+                         idempotency_key=f"code:{issued.pk}", template=VERIFICATION.code,
+                         params={"code": code, "purpose": label})
             record(action="sms.code_sent", ip=ip, purpose=purpose, delivered=deliver,
                    phone_hash=phone_hash[:12])
             return

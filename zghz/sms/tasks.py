@@ -34,18 +34,18 @@ def sms_deliver(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
         gateway_id = gateway().send(msg)
     except GatewayUnavailable as e:
         if self.request.called_directly or self.request.is_eager:
-            row.update(status=SmsMessage.Status.FAILED, error=str(e)[:255], body="")
+            row.update(status=SmsMessage.Status.FAILED, error=str(e)[:255], body="", params="")
             return "failed"
         row.update(status=SmsMessage.Status.QUEUED, error=str(e)[:255])
         raise self.retry(exc=e) from e
     except GatewayTimeout as e:
-        row.update(error=f"超时：{e}"[:255], body="")
+        row.update(error=f"超时：{e}"[:255], body="", params="")
         return "unknown"
     except GatewayRejected as e:
-        row.update(status=SmsMessage.Status.FAILED, error=str(e)[:255], body="")
+        row.update(status=SmsMessage.Status.FAILED, error=str(e)[:255], body="", params="")
         return "failed"
     row.update(status=SmsMessage.Status.SENT, gateway_id=gateway_id[:128], sent_at=timezone.now(), error="",
-               body="")
+               body="", params="")
     return "sent"
 
 

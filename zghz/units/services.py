@@ -209,10 +209,9 @@ def unit_review(*, unit: Unit, actor: User, approve: bool, reason: str = "") -> 
                                     status=new_status, decision=decision, comment=reason)
         record(action="unit.approve" if approve else "unit.reject", actor=actor, unit=unit, obj=unit,
                reason=reason)
-        text = (f"您单位（{unit.name}）提交的单位信息已审核通过，现在可以在线办理参保。" if approve
-                else f"您单位（{unit.name}）提交的单位信息未通过审核，原因：{reason}。请登录系统修改后重新提交。")
-        sms_queue(phone=unit.handler.phone, text=text, purpose="unit_review",
-                  idempotency_key=f"unit-review:{event.pk}", unit_id=unit.pk)
+        params = {"unit": unit.name} if approve else {"unit": unit.name, "reason": reason}
+        sms_queue(phone=unit.handler.phone, purpose="unit_review", template="approved" if approve else "rejected",
+                  params=params, idempotency_key=f"unit-review:{event.pk}", unit_id=unit.pk)
 
 
 def unit_staff_edit(*, unit: Unit, actor: User, name: str, **profile: Any) -> Unit:

@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from zghz.conftest import login_handler, login_staff, make_unit
+from zghz.coverage.exports import COVERAGE_STAFF
 from zghz.coverage.tests.factories import make_coverage, make_coverages, make_person, make_plan_year, make_work_order
-from zghz.exports.kinds import COVERAGE_STAFF
 from zghz.exports.models import ExportJob
 from zghz.units.models import District
 

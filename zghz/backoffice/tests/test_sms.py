@@ -44,8 +44,8 @@ def test_it_masks_a_code_even_when_the_stored_text_holds_it(client: Client, pers
 
 
 def test_it_shows_notices_in_full_with_masked_phones(client: Client, personas: Any) -> None:
-    sms_queue(phone="13800000002", text="您单位（测试单位2工会）提交的单位信息已审核通过，现在可以在线办理参保。",
-              purpose="unit_review", idempotency_key="unit-review:1", unit_id=personas.unit_b.pk)
+    sms_queue(phone="13800000002", purpose="unit_review", template="approved", params={"unit": "测试单位2工会"},
+              idempotency_key="unit-review:1", unit_id=personas.unit_b.pk)
     legacy_row("13800000003", "通知 2026", "unit_review", "k2", status="failed", attempts=3, error="网关拒绝：号码停机")
     login_staff(client, personas.clerk)
     body = client.get("/staff/sms/").content.decode()
@@ -67,6 +67,18 @@ def test_it_filters_by_exact_phone_purpose_and_status(client: Client, personas: 
     assert rows(client.get("/staff/sms/?purpose=unit_login").content.decode()) == 1
     assert rows(client.get("/staff/sms/?status=sent").content.decode()) == 1
     assert rows(client.get("/staff/sms/?phone=13800000002&purpose=unit_review&status=queued").content.decode()) == 0
+
+
+def test_it_labels_and_filters_the_work_order_notices(client: Client, personas: Any) -> None:
+    sms_queue(phone="13800000002", purpose="work_order", template="rejected",
+              params={"unit": "测试单位2工会", "number": "CB20261201000001", "reason": "人数不符"},
+              idempotency_key="work-order:1", unit_id=personas.unit_b.pk)
+    legacy_row("13800000003", "b", "unit_review", "k2")
+    login_staff(client, personas.clerk)
+    body = client.get("/staff/sms/?purpose=work_order").content.decode()
+    assert rows(body) == 1 and "参保申请审核结果" in body and "原因：人数不符" in body
+    assert '<option value="work_order" selected>参保申请审核结果</option>' in body
+    assert ">work_order<" not in body
 
 
 def test_it_explains_a_malformed_phone(client: Client, personas: Any) -> None:

@@ -200,7 +200,7 @@ def test_it_leaves_no_plain_id_card_or_phone_in_a_raw_dump(
                                  id_hash=blind_index(line_id, purpose="id"), bank_card=line_card,
                                  bank_name="建设银行", phone=line_phone)
     with django_capture_on_commit_callbacks(execute=False):
-        sms_queue(phone="13577778888", text="您的单位审核已通过。", purpose="unit_review",
+        sms_queue(phone="13577778888", purpose="unit_review", template="approved", params={"unit": "测试单位工会"},
                   idempotency_key="dump-1")
 
     member = personas.member

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from zghz.audit.models import AuditEntry
 from zghz.core.crypto import decrypt_bytes
+from zghz.coverage.exports import COVERAGE_STAFF, COVERAGE_UNIT
 from zghz.coverage.selectors import RecordFilter
 from zghz.coverage.tests.factories import make_coverage, make_coverages, make_person, make_plan_year, make_work_order
 from zghz.exports import services
-from zghz.exports.kinds import COVERAGE_STAFF, COVERAGE_UNIT
 from zghz.exports.models import ExportJob
 from zghz.exports.services import export_cleanup, export_execute, export_start
 from zghz.files.models import StoredFile

@@ -11,7 +11,7 @@ from django.test import Client
 from PIL import Image
 
 from zghz.conftest import Personas
-from zghz.exports.kinds import COVERAGE_STAFF
+from zghz.coverage.exports import COVERAGE_STAFF
 from zghz.exports.models import ExportJob
 from zghz.exports.services import export_start
 from zghz.files.services import read_stored, store_upload

@@ -40,7 +40,7 @@ def _rotate(*args: str) -> str:
 def test_it_finds_the_encrypted_fields_of_every_app() -> None:
     labels = {m.label: m.fields for m in encrypted_models()}
     assert {"id_number", "phone", "bank_card"} <= set(labels["members.Person"])
-    assert labels["sms.SmsMessage"] == ("phone", "body")
+    assert labels["sms.SmsMessage"] == ("phone", "body", "params")
     assert "units.Unit" in labels
 
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from zghz.audit.models import AuditEntry
 from zghz.conftest import login_handler, login_staff
+from zghz.coverage.exports import COVERAGE_STAFF, COVERAGE_UNIT
 from zghz.coverage.tests.factories import make_coverage, make_coverages, make_plan_year, make_work_order
-from zghz.exports.kinds import COVERAGE_STAFF, COVERAGE_UNIT
 from zghz.exports.models import ExportJob
 
 pytestmark = pytest.mark.django_db

@@ -69,8 +69,8 @@ def gateway(settings: Any) -> Iterator[FakeGateway]:
 
 def _send(django_capture_on_commit_callbacks: Any, key: str = "notice-1") -> SmsMessage:
     with django_capture_on_commit_callbacks(execute=True):
-        msg = sms_queue(phone="13812345678", text="您的单位信息审核已通过。", purpose="unit_review",
-                        idempotency_key=key)
+        msg = sms_queue(phone="13812345678", purpose="unit_review", template="approved",
+                        params={"unit": "测试单位工会"}, idempotency_key=key)
     msg.refresh_from_db()
     return msg
 
@@ -86,7 +86,9 @@ def test_it_posts_signed_json_and_keeps_the_gateway_message_id(
     body, headers = request["body"], request["headers"]
     assert json.loads(body) == {
         "phone": "13812345678", "sign_name": "无锡市职工互助互济会",
-        "text": "【无锡市职工互助互济会】您的单位信息审核已通过。", "out_id": "notice-1",
+        "text": "【无锡市职工互助互济会】您单位（测试单位工会）提交的单位信息已审核通过，现在可以在线办理参保。",
+        # A gateway that sends only templates registered with the provider uses these instead of the text.
+        "template": "unit_review.approved", "params": {"unit": "测试单位工会"}, "out_id": "notice-1",
     }
     assert headers["Content-Type"].startswith("application/json")
     assert headers["X-Key-Id"] == KEY_ID and headers["Idempotency-Key"] == "notice-1"
@@ -113,8 +115,10 @@ def test_it_sends_the_real_code_to_the_gateway_but_keeps_it_out_of_the_database(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         code_send(phone="13812345678", purpose="unit_login", ip="10.0.0.1")
-    text = json.loads(gateway.requests[0]["body"])["text"]
+    sent = json.loads(gateway.requests[0]["body"])
+    text = sent["text"]
     code = text.split("验证码为", 1)[1][:6]
+    assert sent["template"] == "verification.code" and sent["params"] == {"code": code, "purpose": "单位登录"}
     assert code.isdigit()
     msg = SmsMessage.objects.get()
     assert msg.status == SmsMessage.Status.SENT and code not in msg.text and msg.body == ""

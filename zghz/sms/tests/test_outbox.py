@@ -22,8 +22,8 @@ class Rollback(Exception):
 
 
 def _queue(key: str = "notice-1", phone: str = "13812345678") -> SmsMessage:
-    return sms_queue(phone=phone, text="您的单位信息审核已通过。", purpose="unit_review", idempotency_key=key,
-                     unit_id=7)
+    return sms_queue(phone=phone, purpose="unit_review", template="approved", params={"unit": "测试单位工会"},
+                     idempotency_key=key, unit_id=7)
 
 
 def test_it_sends_after_commit_and_writes_a_json_line(db: Any, sms_outbox: Outbox,
@@ -34,12 +34,14 @@ def test_it_sends_after_commit_and_writes_a_json_line(db: Any, sms_outbox: Outbo
     assert len(callbacks) == 1
     [line] = sms_outbox.lines()
     assert line["phone"] == "13812345678" and line["purpose"] == "unit_review"
-    assert line["text"] == "【无锡市职工互助互济会】您的单位信息审核已通过。"
+    assert line["text"] == "【无锡市职工互助互济会】您单位（测试单位工会）提交的单位信息已审核通过，现在可以在线办理参保。"
+    assert line["template"] == "unit_review.approved" and line["params"] == {"unit": "测试单位工会"}
     assert datetime.fromisoformat(line["sent_at"]).utcoffset() == timedelta(hours=8)  # Asia/Shanghai
     msg.refresh_from_db()
     assert msg.status == SmsMessage.Status.SENT and msg.sent_at is not None and msg.attempts == 1
     assert msg.gateway_id == "notice-1" and msg.unit_id == 7
     assert msg.phone_hash == blind_index("13812345678", purpose="phone")
+    assert msg.template == "unit_review.approved" and msg.params == ""  # parameters erased once sent
 
 
 def test_it_sends_nothing_when_the_transaction_rolls_back(db: Any, sms_outbox: Outbox,
@@ -119,8 +121,8 @@ def test_it_marks_the_message_failed_when_the_outbox_cannot_be_written(
 
 def test_it_sweeps_messages_left_queued_and_sends_each_once(db: Any, sms_outbox: Outbox) -> None:
     with time_machine.travel(timezone.now() - timedelta(minutes=10), tick=False):
-        stuck = sms_queue(phone="13800001111", text="补发测试", purpose="test", idempotency_key="sweep-1")
-    fresh = sms_queue(phone="13800002222", text="刚排队", purpose="test", idempotency_key="sweep-2")
+        stuck = sms_queue(phone="13800001111", text="补发测试", purpose="claim", idempotency_key="sweep-1")
+    fresh = sms_queue(phone="13800002222", text="刚排队", purpose="claim", idempotency_key="sweep-2")
     assert sms_sweep() == 1  # only the stale one; the fresh one is still on its way
     stuck.refresh_from_db()
     fresh.refresh_from_db()

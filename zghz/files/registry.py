@@ -1,0 +1,10 @@
+"""What the files app registers with the shared apps: audit action labels (loaded when Django starts)."""
+
+from django.utils.translation import gettext_lazy
+
+from zghz.audit.registry import register_actions
+
+register_actions({
+    "file.download": gettext_lazy("下载文件"),
+    "file.upload": gettext_lazy("上传文件"),
+})

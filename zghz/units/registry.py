@@ -1,0 +1,28 @@
+"""What the units app registers with the shared apps: audit action labels and SMS purposes (loaded when Django starts)."""
+
+from django.utils.translation import gettext_lazy
+
+from zghz.audit.registry import register_actions
+from zghz.sms.registry import register_purpose
+
+register_actions({
+    "unit.register": gettext_lazy("单位注册"),
+    "unit.profile_save": gettext_lazy("保存单位信息"),
+    "unit.pledge_open": gettext_lazy("打开承诺书"),
+    "unit.pledge_confirm": gettext_lazy("确认承诺书"),
+    "unit.submit": gettext_lazy("提交审核"),
+    "unit.approve": gettext_lazy("审核通过"),
+    "unit.reject": gettext_lazy("审核驳回"),
+    "unit.staff_edit": gettext_lazy("后台修改单位信息"),
+    "district.create": gettext_lazy("新增区局"),
+    "district.rename": gettext_lazy("修改区局名称"),
+    "district.enable": gettext_lazy("启用区局"),
+    "district.disable": gettext_lazy("停用区局"),
+})
+
+register_purpose("unit_register", gettext_lazy("单位注册"), verification=True)
+register_purpose("unit_login", gettext_lazy("单位登录"), verification=True)
+register_purpose("unit_review", gettext_lazy("单位审核结果"), templates={
+    "approved": "您单位（{unit}）提交的单位信息已审核通过，现在可以在线办理参保。",
+    "rejected": "您单位（{unit}）提交的单位信息未通过审核，原因：{reason}。请登录系统修改后重新提交。",
+})
