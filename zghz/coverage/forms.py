@@ -22,7 +22,8 @@ class RecordQueryForm(forms.Form):
     number = forms.CharField(label=gettext_lazy("工单编号"), max_length=32, required=False)
     id_number = forms.CharField(label=gettext_lazy("居民身份证"), max_length=32, required=False)
     plan = forms.TypedChoiceField(label=gettext_lazy("参保项目"), required=False, coerce=int, empty_value=None)
-    year = forms.ChoiceField(label=gettext_lazy("参保时间"), required=False)
+    year = forms.ChoiceField(label=gettext_lazy("参保时间"), required=False, help_text=gettext_lazy(
+        "显示该年度内任一天处于保障期的参保记录（保障开始日期不晚于当年 12 月 31 日，且保障结束日期不早于当年 1 月 1 日）。"))
 
     def __init__(self, data: QueryDict | dict[str, Any] | None = None, **kwargs: Any) -> None:
         data = data.copy() if data is not None else QueryDict(mutable=True)

@@ -40,5 +40,8 @@ class Coverage(models.Model):
         ]
         indexes = [
             models.Index(fields=["unit", "start_date"]),
+            # 参保时间 (in force on some day of a year): end_date >= 1 January narrows, start_date is checked
+            # in the index, so counting a unit's year reads no table rows.
+            models.Index(fields=["unit", "end_date", "start_date"], name="coverage_unit_in_force"),
             models.Index(fields=["person", "plan", "end_date"]),
         ]

@@ -4,8 +4,8 @@ Scope is applied here and nowhere else: a unit sees only rows with its own `unit
 see every unit when they hold `accounts.view_all_districts`, a 区局 account only its own district, and
 anyone else nothing. Every query below starts from one of the two scoped querysets.
 
-Query plan at scale (3 million rows a year): a unit's page uses the (unit, start_date) index; a search by
-居民身份证 goes through the unique blind index on the person, then coverage's person index; a search by
+Query plan at scale (3 million rows a year): a unit's page uses the (unit, end_date, start_date) index
+(参保时间 is a range on both dates); a search by 居民身份证 goes through the unique blind index on the person, then coverage's person index; a search by
 工单编号 through the index on coverage's own copy of the number. Nothing here reads enrolment's tables.
 """
 
@@ -138,8 +138,9 @@ def _apply(qs: QuerySet[Coverage], f: RecordFilter) -> QuerySet[Coverage]:
     if f.plan_id:
         qs = qs.filter(plan_id=f.plan_id)
     if f.year:
-        # 参保时间 is the year the cover starts; a range keeps the (unit, start_date) index usable.
-        qs = qs.filter(start_date__gte=date(f.year, 1, 1), start_date__lt=date(f.year + 1, 1, 1))
+        # 参保时间 = the cover is in force on some day of the year: it starts by 31 December and ends on or
+        # after 1 January (a cover from December to November shows in both years).
+        qs = qs.filter(start_date__lte=date(f.year, 12, 31), end_date__gte=date(f.year, 1, 1))
     return qs
 
 

@@ -144,3 +144,26 @@ def test_wrong_methods_are_refused(client: Client, personas: Any) -> None:
     job = ExportJob.objects.create(kind=COVERAGE_STAFF, owner=personas.clerk,
                                    expires_at=timezone.now() + timedelta(days=7))
     assert client.put(f"/staff/records/exports/{job.pk}/").status_code == 405
+
+
+def test_the_year_selects_cover_in_force_on_any_day_of_it(client: Client, personas: Any, frozen: Any,
+                                                           django_capture_on_commit_callbacks: Any) -> None:
+    """The back office page and its export use the unit portal's rule: 参保时间 2026 = in force on some
+    day of 2026 (a cover from December 2025 included, one that ended in 2025 left out)."""
+    import io
+
+    import openpyxl
+
+    last_year = make_plan_year(2025)
+    december = make_work_order(personas.unit_b, last_year, number="CB20251201000009")
+    ended = make_work_order(personas.unit_b, last_year, number="CB20250101000009")
+    make_coverage(personas.unit_b, last_year, work_order=december, start=date(2025, 12, 1))
+    make_coverage(personas.unit_b, last_year, work_order=ended, start=date(2025, 1, 1))
+    login_staff(client, personas.clerk)
+    assert _numbers(client.get(URL, {"year": "2026"})) == {"CB20251201000009"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/staff/records/export/", {"year": "2026"})
+    assert response.status_code == 302
+    download = client.get(response["Location"] + "download/")
+    rows = list(openpyxl.load_workbook(io.BytesIO(download.content)).active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["CB20251201000009"]

@@ -49,7 +49,7 @@ def test_it_exports_every_row_of_the_units_filter_with_full_numbers(
     wo = make_work_order(personas.unit_a, plan_year, number="CB20260301000001")
     make_coverage(personas.unit_a, plan_year, person=person, work_order=wo, start=date(2026, 3, 1))
     make_coverages(personas.unit_a, plan_year, 24)
-    make_coverages(personas.unit_a, make_plan_year(2025), 3)  # another year: outside the filter
+    make_coverages(personas.unit_a, make_plan_year(2024), 3)  # ended in 2025: not in force in 2026
     make_coverages(personas.unit_b, plan_year, 4)  # another unit: never in unit_a's file
     job = _start(django_capture_on_commit_callbacks, kind=COVERAGE_UNIT, owner=personas.unit_a.handler,
                  unit=personas.unit_a, params=RecordFilter.build(year=2026).as_params())

@@ -38,7 +38,7 @@ def test_it_has_the_manual_labels_and_defaults_to_this_year(client: Client, pers
     now = make_work_order(personas.unit_a, this_year, number="CB20260301000001")
     then = make_work_order(personas.unit_a, last_year, number="CB20250301000001")
     make_coverage(personas.unit_a, this_year, work_order=now)
-    make_coverage(personas.unit_a, last_year, work_order=then)
+    make_coverage(personas.unit_a, last_year, work_order=then, start=date(2025, 1, 1))  # ends 31 Dec 2025
     login_handler(client, personas.unit_a)
     response = client.get(URL)
     assert response.status_code == 200
@@ -155,3 +155,21 @@ def test_an_unapproved_unit_sees_an_empty_list(client: Client, personas: Any, fr
     login_handler(client, personas.outsider)
     response = client.get(URL)
     assert response.status_code == 200 and "没有符合条件的参保记录" in response.content.decode()
+
+
+def test_it_selects_by_year_the_cover_in_force_on_any_day_of_it(client: Client, personas: Any, frozen: Any) -> None:
+    """参保时间 = in force on some day of the year: a cover from December 2025 shows under 2025 and 2026;
+    one that ended in 2025 or starts in 2027 does not show under 2026."""
+    last_year, next_year = make_plan_year(2025), make_plan_year(2027)
+    december = make_work_order(personas.unit_a, last_year, number="CB20251201000001")
+    ended = make_work_order(personas.unit_a, last_year, number="CB20250101000001")
+    later = make_work_order(personas.unit_a, next_year, number="CB20270101000001")
+    make_coverage(personas.unit_a, last_year, work_order=december, start=date(2025, 12, 1))
+    make_coverage(personas.unit_a, last_year, work_order=ended, start=date(2025, 1, 1))
+    make_coverage(personas.unit_a, next_year, work_order=later, start=date(2027, 1, 1))
+    login_handler(client, personas.unit_a)
+    response = client.get(URL)  # the default: this year (2026)
+    assert _numbers(response) == {"CB20251201000001"}
+    assert "保障开始日期不晚于当年 12 月 31 日，且保障结束日期不早于当年 1 月 1 日" in response.content.decode()
+    assert _numbers(client.get(URL, {"year": "2025"})) == {"CB20251201000001", "CB20250101000001"}
+    assert _numbers(client.get(URL, {"year": "2027"})) == {"CB20270101000001"}
