@@ -28,3 +28,25 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def stored_ext(self) -> str:
+        """The extension of what is stored (re-encoding may have changed the type)."""
+        return _EXTENSIONS.get(self.content_type, "")
+
+    @property
+    def converted_to_jpeg(self) -> bool:
+        """The user uploaded another image type (png) that was re-encoded as JPEG: say so next to the name."""
+        ext = self.original_name.rsplit(".", 1)[-1].lower() if "." in self.original_name else ""
+        return self.content_type == "image/jpeg" and ext not in {"jpg", "jpeg"}
+
+    @property
+    def download_name(self) -> str:
+        """The uploaded name with the extension of the stored bytes, so the saved file opens as what it is."""
+        base = self.original_name.rsplit(".", 1)[0] if "." in self.original_name else self.original_name
+        return f"{base}.{self.stored_ext}" if self.stored_ext else self.original_name
+
+
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf",
+               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+               "application/vnd.ms-excel": "xls"}

@@ -303,8 +303,13 @@ def check_upload(upload: UploadedFile, *, allowed: set[str] = DOCUMENT_TYPES) ->
     Chinese message. Services check every file first, then decide, then `save_upload` inside the
     transaction that records the decision."""
     clean = clean_document(read_upload(upload), upload.name or "", allowed=allowed)
-    base = (upload.name or "file").rsplit(".", 1)[0][:200]
-    return CheckedUpload(clean=clean, original_name=f"{base}.{clean.ext}")
+    # The name the user chose is what every page shows (the stored bytes may be re-encoded: a png photo
+    # is kept as JPEG, which StoredFile.converted_to_jpeg tells and StoredFile.download_name applies).
+    name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+    if len(name) > 200:
+        base, _dot, ext = name.rpartition(".")
+        name = f"{base[:190]}.{ext[:8]}" if base else name[:200]
+    return CheckedUpload(clean=clean, original_name=name)
 
 
 # The blobs stored inside the innermost atomic_with_uploads block of this thread or task.

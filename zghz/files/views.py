@@ -14,7 +14,7 @@ def file_response(stored: StoredFile, *, actor: Any, unit: Any = None, inline: b
     data = read_stored(stored)  # first, so a file that cannot be read is not audited as downloaded
     record(action="file.download", actor=actor, unit=unit, obj=stored, purpose=stored.purpose)
     response = HttpResponse(data, content_type=stored.content_type)
-    response["Content-Disposition"] = content_disposition_header(not inline, stored.original_name) or ""
+    response["Content-Disposition"] = content_disposition_header(not inline, stored.download_name) or ""
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     return response

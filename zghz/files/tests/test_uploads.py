@@ -67,7 +67,9 @@ def test_it_accepts_and_re_encodes_a_png(personas: Personas) -> None:
 def test_it_stores_an_opaque_png_as_jpeg(personas: Personas) -> None:
     stored = _store(personas, "scan.png", png_bytes((64, 48), mode="RGB"))
     assert read_stored(stored).startswith(b"\xff\xd8\xff")
-    assert (stored.original_name, stored.content_type) == ("scan.jpg", "image/jpeg")
+    # The name the user uploaded is kept (the page says 已转换为 JPEG); a download gets the real extension.
+    assert (stored.original_name, stored.content_type) == ("scan.png", "image/jpeg")
+    assert stored.converted_to_jpeg and stored.download_name == "scan.jpg"
 
 
 def test_it_accepts_and_re_encodes_a_jpeg(personas: Personas) -> None:
@@ -76,7 +78,7 @@ def test_it_accepts_and_re_encodes_a_jpeg(personas: Personas) -> None:
     clean = read_stored(stored)
     assert clean != original and clean.startswith(b"\xff\xd8\xff") and clean.endswith(b"\xff\xd9")
     assert _image(clean).size == (120, 90)
-    assert stored.original_name == "licence.jpg"
+    assert stored.original_name == "licence.JPEG" and not stored.converted_to_jpeg
 
 
 def test_it_strips_exif_and_gps_and_applies_the_orientation(personas: Personas) -> None:

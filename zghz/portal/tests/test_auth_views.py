@@ -153,3 +153,21 @@ def test_it_shows_the_home_overview_and_navigation(client: Client, personas) -> 
     for label in ("首页", "参保申请", "参保记录", "理赔分析", "参保管理", "单位信息", "退出登录"):
         assert label in page
     assert "审核通过后才能办理参保" in page
+
+
+def test_it_lists_the_certificate_under_the_name_the_user_uploaded(client: Client, personas, blobs) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zghz.files.tests.helpers import png_bytes
+
+    unit = personas.outsider
+    login_handler(client, unit)
+    upload = SimpleUploadedFile("cert.png", png_bytes((64, 48), mode="RGB"), content_type="image/png")
+    r = client.post(reverse("portal:profile"), {"district": unit.district_id, "medical_code": "123456",
+                                                "handler_name": "王", "certificate_kind": "licence",
+                                                "certificate": upload, "action": "save"})
+    assert r.status_code == 302, r.content.decode()
+    page = client.get(reverse("portal:profile")).content.decode()
+    assert "cert.png</a>" in page and "（已转换为 JPEG）" in page and "cert.jpg" not in page
+    download = client.get(reverse("portal:certificate"))
+    assert download["Content-Type"] == "image/jpeg" and "cert.jpg" in download["Content-Disposition"]
