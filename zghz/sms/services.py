@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from zghz.audit.services import record
 from zghz.core.bulk import db_value, insert_rows
@@ -32,6 +32,12 @@ PER_IP_HOUR = 20
 
 WRONG_CODE = gettext_lazy("验证码错误或已过期，请重新获取")
 TOO_MANY_TRIES = gettext_lazy("验证码错误次数过多，请重新获取")
+
+
+def wrong_code_tries_left(left: int) -> str:
+    """A wrong code that is still good for more tries: say how many, so nobody asks for a new one."""
+    return ngettext("验证码错误，还可再试 {left} 次", "验证码错误，还可再试 {left} 次", left).format(left=left)
+
 
 def sms_queue(*, phone: str, purpose: str, idempotency_key: str, template: str | None = None,
               params: Mapping[str, object] | None = None, text: str | None = None,
@@ -207,6 +213,8 @@ def code_check(*, phone: str, purpose: str, code: str) -> None:
     if not (len(code) == 6 and code.isdigit()
             and hmac.compare_digest(issued.code_hash, _code_hash(phone_hash, purpose, code))):
         tries = VerificationCode.objects.filter(pk=issued.pk).values_list("failed_attempts", flat=True).get()
-        raise DomainError(TOO_MANY_TRIES if tries >= CODE_MAX_TRIES else WRONG_CODE, field="code")
+        if tries >= CODE_MAX_TRIES:
+            raise DomainError(TOO_MANY_TRIES, field="code")
+        raise DomainError(wrong_code_tries_left(CODE_MAX_TRIES - tries), field="code")
     if not live.update(used_at=now, failed_attempts=F("failed_attempts") - 1):
         raise DomainError(WRONG_CODE, field="code")

@@ -89,7 +89,8 @@ def test_it_rejects_a_wrong_code_and_audits_the_failure(client: Client, outbox: 
     make_unit(13, phone="13733336666")
     _ask_code(client, "13733336666")
     r = client.post(reverse("portal:login"), {"login-phone": "13733336666", "login-code": "000000"})
-    assert r.status_code == 200 and "验证码错误" in r.content.decode()
+    assert r.status_code == 200 and "验证码错误，还可再试 4 次" in r.content.decode()
+    assert "请重新获取" not in r.content.decode()  # the code is still good: no new one is needed
     assert "_auth_user_id" not in client.session
     assert AuditEntry.objects.filter(action="login.failure").exists()
 
