@@ -33,8 +33,8 @@ def child() -> None:
     from django.utils import timezone
     from seed_coverage import BIG_UNIT_NAME
 
+    from zghz.coverage.exports import COVERAGE_UNIT
     from zghz.coverage.selectors import RecordFilter
-    from zghz.exports.kinds import COVERAGE_UNIT
     from zghz.exports.models import ExportJob
     from zghz.exports.services import export_start
     from zghz.files.models import StoredFile
