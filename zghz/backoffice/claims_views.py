@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.accounts.policy import staff_can
 from zghz.claims.models import Claim, ClaimEvent
-from zghz.claims.policy import NODE_PERMISSION, claim_actions
+from zghz.claims.policy import NODE_PERMISSION, claim_actions, claim_reviewable_by
 from zghz.claims.selectors import (
     claim_amount,
     claim_card,
@@ -79,7 +79,8 @@ def claim_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not valid:
         qs = qs.none()
     page_obj = paginate(request, qs, PER_PAGE)
-    rows = [(c, mask_phone(c.person.phone) if c.person.phone else "", claim_amount(c)) for c in page_obj]
+    rows = [(c, mask_phone(c.person.phone) if c.person.phone else "", claim_amount(c),
+             claim_reviewable_by(request.user, c)) for c in page_obj]
     return render(request, "backoffice/claims/queue.html", {
         "nav": QUEUE_NAV.get(data.get("status", ""), "claims"), "form": form, "page_obj": page_obj, "rows": rows,
         "status": data.get("status", ""),

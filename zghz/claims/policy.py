@@ -99,6 +99,14 @@ def upload_refusal(user: User, claim: Claim, group: str) -> str:
     return ""
 
 
+def claim_reviewable_by(user: User, claim: Claim) -> bool:
+    """Whether the claim waits at a node this staff member works, without asking its history: what a
+    queue row shows ("审核" or "查看") for many claims at once. The four-eyes rule and the rest are
+    answered by `claim_actions` on the claim's own page and enforced by the services."""
+    node = NODE_FOR_STATUS.get(claim.status, "")
+    return bool(node) and staff_can(user, NODE_PERMISSION[node], write=True)
+
+
 def claim_actions(user: User, claim: Claim) -> ClaimActions:
     node = NODE_FOR_STATUS.get(claim.status, "")
     refusal = decide_refusal(user, claim, node) if node else ""

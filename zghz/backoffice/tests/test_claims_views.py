@@ -93,6 +93,21 @@ def test_it_keeps_queue_queries_flat(personas: Personas, ci: Claim) -> None:
     assert len(many) == len(few)
 
 
+def test_it_offers_审核_in_a_queue_only_to_who_works_the_node(personas: Personas, ci: Claim, in_b: Claim) -> None:
+    review = f'href="/staff/claims/{ci.number}/">审核</a>'
+    look = f'href="/staff/claims/{ci.number}/">查看</a>'
+    assert review in page(as_staff(personas, "clerk").get("/staff/claims/"))
+    assert look in page(as_staff(personas, "business").get("/staff/claims/"))
+    Claim.objects.filter(pk=ci.pk).update(status=S.BUSINESS_REVIEW)
+    assert review in page(as_staff(personas, "business").get("/staff/claims/"))
+    assert look in page(as_staff(personas, "clerk").get("/staff/claims/"))
+    # 区局 only looks, even at a claim of its own district.
+    Claim.objects.filter(pk=in_b.pk).update(status=S.INITIAL_REVIEW)
+    html = page(as_staff(personas, "district").get("/staff/claims/"))
+    assert f'href="/staff/claims/{in_b.number}/">查看</a>' in html
+    assert f'href="/staff/claims/{in_b.number}/">审核</a>' not in html
+
+
 def test_it_scopes_district_staff_to_their_district_read_only(personas: Personas, ci: Claim, in_b: Claim) -> None:
     client = as_staff(personas, "district")
     html = page(client.get("/staff/claims/"))
