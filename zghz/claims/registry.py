@@ -22,8 +22,17 @@ register_actions({
     "settlement.report_download": gettext_lazy("下载医保结算导入报告"),
 })
 
-# The claim notices are still free texts (claims/services.py, payouts/services.py); they move to named
-# templates here when their wording settles.
-register_purpose("claim", gettext_lazy("理赔通知"))
+# The member's claim notices: 待上传 (claims/settlements.py), 已驳回 and 已退回 (claims/services.py), 已支付
+# (payouts/services.py, which pays claims).
+register_purpose("claim", gettext_lazy("理赔通知"), templates={
+    "pending_upload": "您好，您的住院诊断符合职工互助保障重疾给付条件（理赔编号{number}）。请通过灵锡APP、"
+                      "市总工会微信公众号或江苏工会APP上传病理报告和出院小结，审核通过后给付{amount}元。",
+    "rejected": "您的{kind}理赔申请（{number}）未通过审核，原因：{reason}。如有疑问请联系单位经办人。",
+    "returned_online": "您的{kind}理赔申请（{number}）需补充材料：{comment}。"
+                       "请通过灵锡 APP、市总工会微信公众号或江苏工会 APP 的理赔记录重新上传。",
+    "returned_offline": "您的{kind}理赔申请（{number}）需补充材料：{comment}。请按要求准备材料，交单位经办人线下提交。",
+    "paid": "您参加的“三合一”互助项目理赔（{number}）已支付，金额{amount}元，已汇入您尾号{card_tail}的银行账户，"
+            "请注意查收。详情可登录市总工会微信公众号或灵锡APP工会服务专区进行查询。",
+})
 
 register_export_kind(CLAIMS_UNIT, claims_unit_export)

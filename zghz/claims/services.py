@@ -105,11 +105,13 @@ def _move(claim: Claim, from_status: str, to_status: str, **fields: Any) -> None
     transition(claim, from_status=from_status, to_status=to_status, **fields)
 
 
-def _notify_member(claim: Claim, event: ClaimEvent, text: str) -> None:
+def _notify_member(claim: Claim, event: ClaimEvent, template: str, **params: object) -> None:
+    """The member's SMS of one step: a template of the 理赔通知 purpose (claims/registry.py)."""
     phone = claim.person.phone
     if phone:
-        sms_queue(phone=phone, text=text, purpose="claim", idempotency_key=f"claim:{event.pk}",
-                  unit_id=claim.unit_id)
+        sms_queue(phone=phone, purpose="claim", template=template,
+                  params={"kind": claim.get_kind_display(), "number": claim.number, **params},
+                  idempotency_key=f"claim:{event.pk}", unit_id=claim.unit_id)
 
 
 def _money(value: Any) -> Decimal:
@@ -195,17 +197,14 @@ def claim_decide(*, actor: User, claim: Claim, node: str, decision: str, comment
             _move(c, from_status, S.REJECTED, reject_reason=comment[:255], payment_state=Claim.PaymentState.NONE)
             event = _event(c, node=node, actor=actor, action="disagree", decision=decision, comment=comment)
             record(action="claim.reject", actor=actor, unit=c.unit, obj=c, reason=comment, **detail)
-            _notify_member(c, event, f"您的{c.get_kind_display()}理赔申请（{c.number}）未通过审核，原因：{comment}。"
-                                     "如有疑问请联系单位经办人。")
+            _notify_member(c, event, "rejected", reason=comment)
         else:
             _move(c, from_status, S.RETURNED, return_comment=comment[:255])
             event = _event(c, node=node, actor=actor, action="return", decision=decision, comment=comment)
             record(action="claim.return", actor=actor, unit=c.unit, obj=c, comment=comment, **detail)
-            if c.kind == Claim.Kind.CRITICAL_ILLNESS:
-                how = "请通过灵锡 APP、市总工会微信公众号或江苏工会 APP 的理赔记录重新上传。"
-            else:
-                how = "请按要求准备材料，交单位经办人线下提交。"
-            _notify_member(c, event, f"您的{c.get_kind_display()}理赔申请（{c.number}）需补充材料：{comment}。{how}")
+            # 重疾 documents come from the member's phone; 意外 documents are handed in at the union.
+            online = c.kind == Claim.Kind.CRITICAL_ILLNESS
+            _notify_member(c, event, "returned_online" if online else "returned_offline", comment=comment)
     return c
 
 

@@ -63,8 +63,6 @@ P = Claim.PaymentState
 IMPORT_LOCK = 0x5A47485A_0006  # pg_advisory_xact_lock key: one settlement import at a time
 REVERSED_CODE = "settlement_reversed"
 REVERSED_TEXT = "医保结算已撤销"
-CI_SMS = ("您好，您的住院诊断符合职工互助保障重疾给付条件（理赔编号{number}）。请通过灵锡APP、市总工会微信公众号"
-          "或江苏工会APP上传病理报告和出院小结，审核通过后给付{amount}元。")
 Progress = Callable[[int], None]
 
 
@@ -712,7 +710,7 @@ def _queue_sms(run: _Run) -> None:
         phone = phones.get(c.person_id, "")
         if not phone:
             continue
-        messages.append(QueuedSms(phone=phone, text=CI_SMS.format(number=c.number, amount=c.amount),
+        messages.append(QueuedSms(phone=phone, template="pending_upload", params={"number": c.number, "amount": c.amount},
                                   purpose="claim", idempotency_key=f"claim:{c.number}:pending_upload",
                                   unit_id=c.cov.unit_id))
     sms_queue_many(messages=messages)

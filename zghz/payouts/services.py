@@ -190,8 +190,7 @@ def _paid_sms(claim_ids: list[int]) -> None:
             if phone:
                 notices.append(QueuedSms(
                     phone=phone, purpose="claim", idempotency_key=f"payout-line:{line_id}", unit_id=unit_id,
-                    text=(f"您参加的“三合一”互助项目理赔（{number}）已支付，金额{amount}元，已汇入您尾号{card[-4:]}的"
-                          "银行账户，请注意查收。详情可登录市总工会微信公众号或灵锡APP工会服务专区进行查询。")))
+                    template="paid", params={"number": number, "amount": amount, "card_tail": card[-4:]}))
     sms_queue_many(messages=notices)
 
 

@@ -14,6 +14,6 @@ register_actions({
     "renewal.work_order": gettext_lazy("一键续保"),
 })
 
-# The reminder is still a free text (renewals/services.py); it moves to a named template here when its
-# wording settles.
-register_purpose(SMS_PURPOSE, gettext_lazy("续保提醒"))
+register_purpose(SMS_PURPOSE, gettext_lazy("续保提醒"), templates={
+    "due": "您单位（{unit}）有{count}名参保人员的保障将于{month}到期，请登录系统在“参保管理—续保提醒”中办理续保。",
+})

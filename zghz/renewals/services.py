@@ -25,7 +25,6 @@ from .models import RenewalJobRun, RenewalReminder
 from .selectors import Window, due_of_unit, month_key, month_of, roster_rows, units_due_in_month
 
 SMS_PURPOSE = "renewal"
-SMS_TEXT = "您单位（{unit}）有{count}名参保人员的保障将于{month}到期，请登录系统在“参保管理—续保提醒”中办理续保。"
 
 
 def reminder_key(unit_id: int, month: date) -> str:
@@ -77,8 +76,9 @@ def _remind(*, unit_id: int, month: date, count: int) -> bool:
         except IntegrityError:
             return False  # another run reminded this unit first
         unit = Unit.objects.select_related("handler").get(pk=unit_id)
-        text = SMS_TEXT.format(unit=unit.name, count=count, month=f"{month.year}年{month.month}月")
-        sms_queue(phone=unit.handler.phone, text=text, purpose=SMS_PURPOSE, idempotency_key=key, unit_id=unit_id)
+        sms_queue(phone=unit.handler.phone, purpose=SMS_PURPOSE, template="due",
+                  params={"unit": unit.name, "count": count, "month": f"{month.year}年{month.month}月"},
+                  idempotency_key=key, unit_id=unit_id)
         record(action="renewal.remind", unit=unit, month=month_key(month), count=count)
     return True
 

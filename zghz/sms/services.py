@@ -47,23 +47,40 @@ def sms_queue(*, phone: str, purpose: str, idempotency_key: str, template: str |
     `purpose` must be registered (see sms/registry.py). Give `template` (a name registered with the
     purpose) and its `params`: the text is rendered from them and both are kept for template gateways.
     A free `text` is for purposes that register no templates yet."""
+    body, code, values = _render(purpose=purpose, template=template, params=params, text=text)
+    return _enqueue(phone=phone, text=body, purpose=purpose, idempotency_key=idempotency_key, unit_id=unit_id,
+                    template=code, params=values)
+
+
+def _render(*, purpose: str, template: str | None, params: Mapping[str, object] | None,
+            text: str | None) -> tuple[str, str, dict[str, object]]:
+    """(text, template code, parameters) of one message: a registered template rendered with its
+    parameters, or a free text for a purpose that registers no templates."""
     registered = get_purpose(purpose)
-    if template is not None:
+    if template:
         tpl = get_template(purpose, template)
         values = dict(params or {})
-        return _enqueue(phone=phone, text=tpl.render(values), purpose=registered.code,
-                        idempotency_key=idempotency_key, unit_id=unit_id, template=tpl.code, params=values)
+        return tpl.render(values), tpl.code, values
     if text is None or registered.templates:
         raise ValueError(f"SMS purpose {purpose!r}: send one of its templates {sorted(registered.templates)}")
-    return _enqueue(phone=phone, text=text, purpose=purpose, idempotency_key=idempotency_key, unit_id=unit_id)
+    return text, "", {}
+
+
+def _params_json(params: Mapping[str, object]) -> str:
+    return json.dumps({k: str(v) for k, v in params.items()}, ensure_ascii=False) if params else ""
 
 
 @dataclass(frozen=True)
 class QueuedSms:
+    """One message for `sms_queue_many`: a `template` of the purpose with its `params` (or a free `text`
+    where the purpose registers no templates)."""
+
     phone: str
-    text: str
     purpose: str
     idempotency_key: str
+    template: str = ""
+    params: Mapping[str, object] | None = None
+    text: str | None = None
     unit_id: int | None = None
 
 
@@ -72,13 +89,14 @@ def sms_queue_many(*, messages: Sequence[QueuedSms]) -> int:
     Returns how many were new."""
     if not messages:
         return 0
-    for purpose in {m.purpose for m in messages}:
-        if get_purpose(purpose).templates:
-            raise ValueError(f"SMS purpose {purpose!r}: send one of its templates through sms_queue")
     now = db_value(SmsMessage._meta.get_field("created_at"), timezone.now())
-    rows = [(encrypt_str(m.phone), blind_index(m.phone, purpose="phone"), f"【{settings.SMS_SIGN_NAME}】{m.text}", "",
-             m.purpose, m.idempotency_key, SmsMessage.Status.QUEUED, 0, "", "", m.unit_id, now, "", "")
-            for m in messages]
+    rows = []
+    for m in messages:
+        text, code, values = _render(purpose=m.purpose, template=m.template, params=m.params, text=m.text)
+        params = _params_json(values)
+        rows.append((encrypt_str(m.phone), blind_index(m.phone, purpose="phone"), f"【{settings.SMS_SIGN_NAME}】{text}",
+                     "", m.purpose, m.idempotency_key, SmsMessage.Status.QUEUED, 0, "", "", m.unit_id, now, code,
+                     encrypt_str(params) if params else ""))
     keys = [m.idempotency_key for m in messages]
     existing: set[str] = set()
     for i in range(0, len(keys), 1000):
@@ -113,7 +131,7 @@ def _enqueue(*, phone: str, text: str, purpose: str, idempotency_key: str, unit_
             "purpose": purpose,
             "unit_id": unit_id,
             "template": template,
-            "params": json.dumps({k: str(v) for k, v in params.items()}, ensure_ascii=False) if params else "",
+            "params": _params_json(params or {}),
         },
     )
     if created:

@@ -61,7 +61,8 @@ def worker(tmp_path: Path) -> Any:
 
 def test_it_delivers_an_sms_through_a_real_worker(worker: Path) -> None:
     with transaction.atomic():
-        msg = sms_queue(phone="13812345678", text="测试短信", purpose="test", idempotency_key="worker-test-1")
+        msg = sms_queue(phone="13812345678", purpose="claim", template="rejected",
+                        params={"kind": "重疾", "number": "LP1", "reason": "测试短信"}, idempotency_key="worker-test-1")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         msg.refresh_from_db()
