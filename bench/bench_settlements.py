@@ -288,7 +288,8 @@ def run_baseline(path: str, limit: int | None) -> dict[str, object]:
             claim.save()
             ClaimEvent(claim=claim, node=ClaimEvent.Node.SYSTEM, status=status, at=timezone.now()).save()
             if not hospital and person.phone:
-                sms_queue(phone=person.phone, text=f"请上传病理报告和出院小结（{number}）", purpose="claim",
+                sms_queue(phone=person.phone, purpose="claim", template="pending_upload",
+                          params={"number": number, "amount": value},
                           idempotency_key=f"claim:{number}:pending_upload")
     elapsed = time.perf_counter() - t0
     return {"seconds": elapsed, "peak_mb": peak_rss_mb(), "baseline_mb": before, "counts": counts, "records": done}
