@@ -8,12 +8,15 @@
 
 import os
 import shutil
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connections
 from django.test import Client
 
 from zghz.accounts.models import User
@@ -213,3 +216,26 @@ def _private_storage(tmp_path_factory: Any, settings: Any) -> None:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path_factory.getbasetemp() / "private")},
     }}
+
+
+def run_together(*calls: Callable[[], Any], timeout: float = 60) -> list[Any]:
+    """Run the calls in threads released at the same moment (the PostgreSQL race tests); each result is
+    the call's return value or the exception it raised, for the test to inspect."""
+    results: list[Any] = [None] * len(calls)
+    start = threading.Barrier(len(calls))
+
+    def run(i: int, call: Callable[[], Any]) -> None:
+        try:
+            start.wait(timeout=10)
+            results[i] = call()
+        except Exception as e:  # the test inspects what each side got
+            results[i] = e
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    return results

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connections
 
 from zghz.accounts.roles import CLERK
 from zghz.audit.models import AuditEntry
 from zghz.claims.models import Claim, ClaimEvent
 from zghz.claims.services import claim_decide
-from zghz.conftest import Personas, make_staff
+from zghz.conftest import Personas, make_staff, run_together
 from zghz.core.errors import AlreadyProcessed
 from zghz.sms.models import SmsMessage
 
@@ -27,27 +22,6 @@ D = ClaimEvent.Decision
 @pytest.fixture(autouse=True)
 def _postgresql(postgresql: None) -> None:
     """Row locks under true concurrency need PostgreSQL."""
-
-
-def run_together(*calls: Callable[[], Any]) -> list[Any]:
-    results: list[Any] = [None] * len(calls)
-    start = threading.Barrier(len(calls))
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            start.wait(timeout=10)
-            results[i] = call()
-        except Exception as e:  # the test inspects what each side got
-            results[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_it_gives_one_decision_when_two_clerks_decide_one_node_at_once(personas: Personas) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from zghz.claims.models import Claim, SettlementImport, SettlementRecord
 from zghz.claims.settlements import settlements_import
 from zghz.claims.tests.settlement_helpers import START, cover, numbered, rec
-from zghz.conftest import Personas
+from zghz.conftest import Personas, run_together
 from zghz.coverage.tests.factories import make_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,27 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _postgresql(postgresql: None) -> None:
     """The import lock and the unique serial under true concurrency need PostgreSQL."""
-
-
-def run_together(*calls: Callable[[], Any]) -> list[Any]:
-    results: list[Any] = [None] * len(calls)
-    start = threading.Barrier(len(calls))
-
-    def go(i: int, call: Callable[[], Any]) -> None:
-        try:
-            start.wait(timeout=10)
-            results[i] = call()
-        except Exception as e:  # the test inspects what each side got
-            results[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=go, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 def test_it_gives_one_result_when_one_file_is_imported_twice_at_once(personas: Personas) -> None:
@@ -59,7 +35,7 @@ def test_it_gives_one_result_when_one_file_is_imported_twice_at_once(personas: P
     def one_import() -> Any:
         return settlements_import(actor=personas.clerk, source="file", rows=rows)
 
-    first, second = run_together(one_import, one_import)
+    first, second = run_together(one_import, one_import, timeout=120)
     assert not isinstance(first, Exception), first
     assert not isinstance(second, Exception), second
     outcomes = sorted([{r.outcome for r in first.rows}, {r.outcome for r in second.rows}], key=len)

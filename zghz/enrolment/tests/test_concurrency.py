@@ -7,13 +7,11 @@ skipped on SQLite unless ZGHZ_TEST_REQUIRE names postgresql, in which case they 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 
-from zghz.conftest import Personas
+from zghz.conftest import Personas, run_together
 from zghz.core.errors import AlreadyProcessed
 from zghz.coverage.models import Coverage
 from zghz.enrolment import services
@@ -34,28 +32,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _postgresql(postgresql: None) -> None:
     """Every test here needs PostgreSQL's row locks under true concurrency."""
-
-
-def run_together(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads started together; each result is the return value or the exception."""
-    results: list[Any] = [None] * len(calls)
-    start = threading.Barrier(len(calls))
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            start.wait(timeout=10)
-            results[i] = call()
-        except Exception as e:  # the test inspects what each side got
-            results[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_it_lets_exactly_one_unit_enrol_a_person_uploaded_by_two_at_once(personas: Personas,

@@ -6,19 +6,16 @@ interleave in; every loser gets a clear refusal, never a database error.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.db.models import Count
 
 from zghz.accounts.roles import FINANCE
 from zghz.claims.models import Claim
-from zghz.conftest import Personas, make_staff
+from zghz.conftest import Personas, make_staff, run_together
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.payouts.models import PayoutBatch, PayoutLine
 from zghz.payouts.services import payout_batch_create, payout_batch_export, payout_line_mark, payout_return_import
@@ -32,27 +29,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _postgresql(postgresql: None) -> None:
     """Every test here needs PostgreSQL's row locks under true concurrency."""
-
-
-def run_together(*calls: Callable[[], Any]) -> list[Any]:
-    results: list[Any] = [None] * len(calls)
-    start = threading.Barrier(len(calls))
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            start.wait(timeout=10)
-            results[i] = call()
-        except Exception as e:  # the test inspects what each side got
-            results[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def _refusal(result: Any) -> bool:
