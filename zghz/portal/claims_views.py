@@ -34,12 +34,11 @@ from zghz.claims.selectors import (
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
 from zghz.core.idcard import mask_phone
-from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
 from zghz.exports.services import export_start
-from zghz.files.views import file_response
 from zghz.units.models import Unit
 
 from .access import handler_view
+from .export_pages import export_download, export_job_page
 
 PER_PAGE = 20
 FILTER_FIELDS = ("plan", "name", "phone", "date_from", "date_to")
@@ -86,23 +85,12 @@ def claims_export(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse
 
 @handler_view
 def claims_export_job(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
-    # The owner check comes before the method check: someone else's job is 404 whatever the method.
-    job = export_job_for_owner(request.user, job_id, unit=unit)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    context = {"unit": unit, "nav": "claims", "job": job}
-    if request.headers.get("HX-Request"):
-        return render(request, "portal/claims/_export_job.html", context)
-    return render(request, "portal/claims/export_job.html", context)
+    return export_job_page(request, unit, job_id, nav="claims", templates="portal/claims")
 
 
 @handler_view
 def claims_export_download(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
-    job = export_file_for_owner(request.user, job_id, unit=unit)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    assert job.file is not None
-    return file_response(job.file, actor=request.user, unit=unit, inline=False)
+    return export_download(request, unit, job_id)
 
 
 @handler_view

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,12 +19,11 @@ from zghz.core.forms import form_error
 from zghz.coverage.exports import COVERAGE_UNIT
 from zghz.coverage.forms import RecordQueryForm
 from zghz.coverage.selectors import coverage_of_unit, page_ids, record_rows
-from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
 from zghz.exports.services import export_start
-from zghz.files.views import file_response
 from zghz.units.models import Unit
 
 from .access import handler_view
+from .export_pages import export_download, export_job_page
 
 PER_PAGE = 20
 FILTER_FIELDS = ("number", "id_number", "plan", "year")
@@ -69,21 +68,9 @@ def records_export(request: AuthenticatedHttpRequest, unit: Unit) -> HttpRespons
 
 @handler_view
 def records_export_job(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
-    """The export's progress: the whole page, or (for htmx polling) just the progress fragment."""
-    # The owner check comes before the method check: someone else's job is 404 whatever the method.
-    job = export_job_for_owner(request.user, job_id, unit=unit)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    context = {"unit": unit, "nav": "records", "job": job}
-    if request.headers.get("HX-Request"):
-        return render(request, "portal/coverage/_export_job.html", context)
-    return render(request, "portal/coverage/export_job.html", context)
+    return export_job_page(request, unit, job_id, nav="records", templates="portal/coverage")
 
 
 @handler_view
 def records_export_download(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
-    job = export_file_for_owner(request.user, job_id, unit=unit)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    assert job.file is not None
-    return file_response(job.file, actor=request.user, unit=unit, inline=False)
+    return export_download(request, unit, job_id)
