@@ -63,6 +63,17 @@ def claim_for_member(person: Person, number: str) -> Claim:
     return claim
 
 
+def claims_of_person(person: Person, *, plan_id: int | None = None, year: int | None = None) -> QuerySet[Claim]:
+    """The member's own claims, newest 申报时间 first (待上传 ones, not declared yet, first): of one 参保项目
+    and/or whose coverage term is in force on some day of `year` (the 参保时间 rule of 参保记录)."""
+    qs = Claim.objects.filter(person_id=person.pk)
+    if plan_id:
+        qs = qs.filter(plan_year__plan_id=plan_id)
+    if year:
+        qs = qs.filter(coverage__start_date__lte=date(year, 12, 31), coverage__end_date__gte=date(year, 1, 1))
+    return qs.select_related("plan_year__plan").order_by(F("declared_at").desc(nulls_first=True), "-id")
+
+
 def claims_visible_to_staff(user: User) -> QuerySet[Claim]:
     if not staff_can(user):
         return Claim.objects.none()

@@ -24,7 +24,8 @@ from zghz.accounts.policy import sees_all_districts, staff_can, staff_district_i
 from zghz.core.bulk import chunked
 from zghz.core.crypto import blind_index
 from zghz.core.idcard import mask_card, mask_id, mask_phone, normalise_id
-from zghz.plans.models import PlanYear
+from zghz.members.models import Person
+from zghz.plans.models import Plan, PlanYear
 from zghz.units.models import Unit
 
 from .models import Coverage
@@ -151,6 +152,28 @@ def coverage_of_unit(unit: Unit, f: RecordFilter) -> QuerySet[Coverage]:
     if not unit.is_approved:
         return Coverage.objects.none()
     return _apply(Coverage.objects.filter(unit_id=unit.pk), f).order_by("-start_date", "-id")
+
+
+def coverages_of_person(person: Person, *, plan_id: int | None = None, year: int | None = None) -> QuerySet[Coverage]:
+    """The member's own coverage, newest first: of one 参保项目 and/or in force on some day of `year` (the
+    same 参保时间 rule as the unit portal). A member sees their cover under every unit that enrolled them."""
+    qs = _apply(Coverage.objects.filter(person_id=person.pk), RecordFilter(plan_id=plan_id, year=year))
+    return qs.select_related("plan", "unit").order_by("-start_date", "-id")
+
+
+def person_plans(person: Person) -> list[Plan]:
+    """参保项目 the person has (had) coverage in, for the member's 参保项目 select."""
+    ids = Coverage.objects.filter(person_id=person.pk).order_by().values("plan_id").distinct()
+    return list(Plan.objects.filter(pk__in=ids).order_by("id"))
+
+
+def person_years(person: Person) -> list[int]:
+    """Years in which some coverage of the person is in force, newest first, for the 参保时间 select (the
+    same rule as the filter: a cover from March to February shows in both years)."""
+    years: set[int] = set()
+    for start, end in Coverage.objects.filter(person_id=person.pk).order_by().values_list("start_date", "end_date"):
+        years.update(range(start.year, end.year + 1))
+    return sorted(years, reverse=True)
 
 
 def coverage_visible_to_staff(user: User) -> QuerySet[Coverage]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import OuterRef, Subquery
+from django.http import Http404
 
+from zghz.accounts.models import User
 from zghz.core.bulk import chunked
 from zghz.core.crypto import blind_index
 from zghz.core.idcard import normalise_id
@@ -17,6 +19,17 @@ from .models import Person
 def id_hash_of(id_number: str) -> str:
     """The blind index a person is keyed by (the ID normalised first: full-width digits, lower-case x)."""
     return blind_index(normalise_id(id_number).upper(), purpose="id")
+
+
+def person_for_member(user: User) -> Person:
+    """The person behind a member account; 404 for anyone else (staff, handlers, a member whose person is
+    gone, an inactive account)."""
+    if not user.is_authenticated or user.kind != User.Kind.MEMBER or not user.is_active:
+        raise Http404
+    person = Person.objects.filter(account_id=user.pk).first()
+    if person is None:
+        raise Http404
+    return person
 
 
 def person_by_id_hash(id_hash: str) -> Person | None:
