@@ -174,8 +174,11 @@ if PRODUCTION and not REDIS_URL:
         "cache shared by every worker")
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
     raise ImproperlyConfigured(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, not {REDIS_URL!r}")
+# Short socket timeouts: while Redis is down (a restart, a network cut) a request that needs the cache
+# fails within seconds with the 503 page (zghz.core.views.unavailable) instead of hanging its thread.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -188,11 +191,24 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# While the broker is down, handing a task over gives up within a few seconds; the job stays in its
+# outbox row (SMS queued, export queued) and the sweeps below hand it over again once the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Crash recovery: a task row that never reached a worker is handed over again after TASK_REDISPATCH_SECONDS;
+# one whose worker died (kill -9, a lost machine: its message stays unacknowledged) shows no progress for
+# TASK_STALE_SECONDS and is taken again. The sweeps run every TASK_SWEEP_SECONDS.
+TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 60)
+TASK_REDISPATCH_SECONDS = env_int("TASK_REDISPATCH_SECONDS", 120)
+TASK_STALE_SECONDS = env_int("TASK_STALE_SECONDS", 300)
 # The worker logs through Django's LOGGING (JSON lines in production) instead of its own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Run by `celery -A zghz beat` in production (times in Asia/Shanghai).
 CELERY_BEAT_SCHEDULE = {
-    "sms-sweep": {"task": "zghz.sms.tasks.sms_sweep", "schedule": 300.0},
+    "sms-sweep": {"task": "zghz.sms.tasks.sms_sweep", "schedule": float(TASK_SWEEP_SECONDS)},
+    "exports-sweep": {"task": "zghz.exports.tasks.exports_sweep", "schedule": float(TASK_SWEEP_SECONDS)},
     "exports-cleanup": {"task": "zghz.exports.tasks.exports_cleanup",
                         "schedule": crontab(hour=3, minute=10)},
     "audit-prune": {"task": "zghz.audit.tasks.audit_prune",

@@ -35,6 +35,10 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     expires_at = models.DateTimeField(_("过期时间"), db_index=True)
+    # Crash recovery (services.exports_sweep): how often a worker took the job, and its last sign of life
+    # (handed to the broker, or progress written). A job whose worker died is taken again.
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    heartbeat_at = models.DateTimeField(_("最近进度时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import models, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,8 +43,11 @@ logger = logging.getLogger(__name__)
 EXPORT_TTL = timedelta(days=7)
 INLINE_MAX_ROWS = settings.EXPORT_INLINE_MAX_ROWS
 PROGRESS_EVERY = 5000
-# A job still running after this long lost its worker; cleanup marks it failed.
+# A job still queued or running after this long is given up by cleanup, whatever the sweep did.
 STALE_AFTER = timedelta(hours=2)
+# A worker killed mid-export (kill -9, a lost machine) never acknowledges its task: the sweep takes the
+# job again this many times, then marks it failed.
+MAX_ATTEMPTS = 3
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILED_TEXT = gettext_lazy("导出失败，请重新导出；如仍有问题请联系管理员")
 
@@ -70,18 +75,22 @@ def export_start(*, kind: str, owner: User, params: dict[str, Any], unit: models
             from .tasks import export_run
 
             job_id = str(job.pk)
-            transaction.on_commit(lambda: export_run.delay(job_id))
+            transaction.on_commit(lambda: export_run.delay(job_id), robust=True)
     return job
 
 
 def export_execute(*, job_id: Any) -> str:
-    """Write the job's file. Claims the job first, so a re-delivered task never writes it twice."""
+    """Write the job's file. Claims the job first, so a re-delivered task never writes it twice; each claim
+    is an attempt, and only the attempt that still holds the job may finish it (an attempt the sweep gave
+    up for dead that wakes up again throws its file away)."""
+    now = timezone.now()
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
-        status=ExportJob.Status.RUNNING, started_at=timezone.now()
+        status=ExportJob.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
         return "skipped"
     job = ExportJob.objects.get(pk=job_id)
+    mine = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING, attempts=job.attempts)
     tmpdir = _tmpdir()
     fd, path = tempfile.mkstemp(suffix=".xlsx", dir=tmpdir)
     os.close(fd)
@@ -89,7 +98,7 @@ def export_execute(*, job_id: Any) -> str:
         source = source_for(job)
 
         def progress(n: int) -> None:
-            ExportJob.objects.filter(pk=job.pk).update(rows_done=n)
+            mine.update(rows_done=n, heartbeat_at=timezone.now())
 
         # The rows may come from the read replica (DATABASE_REPLICA_URL); the job's own rows and the
         # progress writes stay on the primary.
@@ -100,15 +109,14 @@ def export_execute(*, job_id: Any) -> str:
             data = fh.read()
         name = f"{source.title}_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"
         stored = _store(data, name=name, job=job)
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.DONE, rows_done=rows, rows_total=rows, file=stored, file_name=name,
-            finished_at=timezone.now(),
-        )
+        if not mine.update(status=ExportJob.Status.DONE, rows_done=rows, rows_total=rows, file=stored,
+                           file_name=name, finished_at=timezone.now()):
+            _discard(stored)
+            return "superseded"
         return "done"
     except Exception:
         logger.exception("export %s failed", job_id)
-        ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, error=str(FAILED_TEXT),
-                                                   finished_at=timezone.now())
+        mine.update(status=ExportJob.Status.FAILED, error=str(FAILED_TEXT), finished_at=timezone.now())
         return "failed"
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -136,6 +144,37 @@ def _store(data: bytes, *, name: str, job: ExportJob) -> StoredFile:
     except Exception:
         storages["private"].delete(stored_name)
         raise
+
+
+def _discard(stored: StoredFile) -> None:
+    name = stored.storage_name
+    StoredFile.objects.filter(pk=stored.pk).delete()
+    storages["private"].delete(name)
+
+
+def exports_sweep(*, now: Any = None) -> dict[str, int]:
+    """Every minute (beat): hand again to the broker the jobs that never reached a worker (the broker was
+    down when they were queued), and take again the jobs whose worker died mid-way (no progress for
+    TASK_STALE_SECONDS), at most MAX_ATTEMPTS times. Safe to repeat and to run beside live workers: a
+    worker claims a job with a conditional update, and only the attempt holding the job may finish it."""
+    from .tasks import export_run
+
+    now = now or timezone.now()
+    redispatch_before = now - timedelta(seconds=settings.TASK_REDISPATCH_SECONDS)
+    stale_before = now - timedelta(seconds=settings.TASK_STALE_SECONDS)
+    running = ExportJob.objects.filter(status=ExportJob.Status.RUNNING, heartbeat_at__lt=stale_before)
+    failed = running.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=ExportJob.Status.FAILED, error=str(FAILED_TEXT), finished_at=now)
+    dead = list(running.values_list("pk", flat=True)[:500])
+    requeued = ExportJob.objects.filter(pk__in=dead, status=ExportJob.Status.RUNNING).update(
+        status=ExportJob.Status.QUEUED)
+    lost = ExportJob.objects.alias(seen=Coalesce("heartbeat_at", "created_at")).filter(
+        status=ExportJob.Status.QUEUED, created_at__gt=now - STALE_AFTER, seen__lt=redispatch_before)
+    ids = [str(pk) for pk in {*dead, *lost.values_list("pk", flat=True)[:500]}]
+    ExportJob.objects.filter(pk__in=ids, status=ExportJob.Status.QUEUED).update(heartbeat_at=now)
+    for job_id in ids:
+        export_run.delay(job_id)
+    return {"failed": failed, "requeued": requeued, "dispatched": len(ids)}
 
 
 def export_cleanup(*, now: Any = None) -> dict[str, int]:

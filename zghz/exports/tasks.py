@@ -15,3 +15,11 @@ def exports_cleanup() -> dict[str, int]:
     from .services import export_cleanup
 
     return export_cleanup()
+
+
+@shared_task(ignore_result=True)
+def exports_sweep() -> dict[str, int]:
+    """Every minute: exports whose task never reached a worker, or whose worker died (services.exports_sweep)."""
+    from .services import exports_sweep as sweep
+
+    return sweep()

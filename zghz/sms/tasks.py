@@ -72,12 +72,15 @@ def deliver_many_on_commit(message_ids: list[int]) -> None:
 
 @shared_task(ignore_result=True)
 def sms_sweep() -> int:
-    """Every few minutes: hand again to the worker messages still `queued` (the broker was down at commit
+    """Every minute: hand again to the worker messages still `queued` (the broker was down at commit
     time, or the retries ran out). Safe to repeat: sms_deliver claims a row before sending it."""
     from datetime import timedelta
 
+    from django.conf import settings
+
     now = timezone.now()
-    stale = SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED, created_at__lt=now - timedelta(minutes=2),
+    stale = SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED,
+                                      created_at__lt=now - timedelta(seconds=settings.TASK_REDISPATCH_SECONDS),
                                       created_at__gt=now - timedelta(days=1)).values_list("pk", flat=True)
     ids = list(stale[:1000])
     for pk in ids:
