@@ -30,6 +30,18 @@ STAFF = [
 ]
 APPROVED_UNIT = ("91320200MA1MXXXX0A", "无锡市示例科技有限公司工会委员会", "13800000001")
 PENDING_UNIT = ("81320200MA1NYYYY1B", "无锡市梁溪区示例社区工会联合会", "13800000002")
+# The approved unit's handler also acts for a 梁溪区 unit (选择单位 / 切换单位); a 新吴区 unit was 驳回.
+SECOND_UNIT = ("91320200MA1PKKKK2C", "无锡市梁溪区示例商贸有限公司工会", "13800000001")
+REJECTED_UNIT = ("91320200MA1QWWWW3D", "无锡市新吴区示例电子有限公司工会", "13800000003")
+# (unit, 所属区局, outcome): units are spread over districts so the 区局 account (梁溪区) has units,
+# 参保记录 and claims of its own to see.
+DEMO_UNITS = [
+    (APPROVED_UNIT, "滨湖区", "approved"),
+    (SECOND_UNIT, "梁溪区", "approved"),
+    (PENDING_UNIT, "梁溪区", "pending"),
+    (REJECTED_UNIT, "新吴区", "rejected"),
+]
+REJECT_REASON = "营业执照照片不清晰，请重新上传"
 MEMBER = ("张伟", "320202199001011235", "13900000001")
 
 
@@ -55,23 +67,13 @@ def load_demo() -> list[tuple[str, str, str]]:
     year = timezone.localdate().year
     PlanYear.objects.get_or_create(plan=plan, year=year, is_current=True)
 
-    unit_district = District.objects.get(name="滨湖区")
-    handler_id = _id_with_check("32021119850312002")
-    for (code17, name, phone), status in ((APPROVED_UNIT, Unit.Status.APPROVED), (PENDING_UNIT, Unit.Status.PENDING)):
-        credit_code = code17[:17] + credit_check_char(code17[:17])
-        handler = phone_account(kind=User.Kind.HANDLER, phone=phone)
-        Unit.objects.get_or_create(
-            credit_code=credit_code,
-            defaults=dict(name=name, handler=handler, status=status, district=unit_district, medical_code="32020001",
-                          handler_name="李经办", handler_id_number=handler_id,
-                          handler_id_hash=blind_index(handler_id, purpose="id"), submitted_at=timezone.now(),
-                          reviewed_at=timezone.now() if status == Unit.Status.APPROVED else None,
-                          pledge_confirmed_at=timezone.now()),
-        )
-        accounts.append((f"单位经办人（{status.label}：{name}）", phone, "短信验证码见 var/sms-outbox.jsonl"))
+    for (code17, name, phone), district, outcome in DEMO_UNITS:
+        unit = _demo_unit(code17, name, phone, district, outcome)
+        accounts.append((f"单位经办人（{unit.get_status_display()}：{name}，{district}）", phone,
+                         "短信验证码见 var/sms-outbox.jsonl"))
 
-    _demo_enrolment(Unit.objects.get(credit_code=APPROVED_UNIT[0][:17] + credit_check_char(APPROVED_UNIT[0][:17])),
-                    plan)
+    _demo_enrolment(_unit(APPROVED_UNIT), plan, DEMO_PEOPLE)
+    _demo_enrolment(_unit(SECOND_UNIT), plan, SECOND_UNIT_PEOPLE)
 
     name, id17, phone = MEMBER[0], MEMBER[1][:17], MEMBER[2]
     id_number = _id_with_check(id17)
@@ -83,9 +85,43 @@ def load_demo() -> list[tuple[str, str, str]]:
                       bank_name="无锡农村商业银行", account=member_user),
     )
     accounts.append(("参保会员", phone, "短信验证码见 var/sms-outbox.jsonl"))
-    _demo_claims(Unit.objects.get(credit_code=APPROVED_UNIT[0][:17] + credit_check_char(APPROVED_UNIT[0][:17])),
-                 plan)
+    _demo_claims(_unit(APPROVED_UNIT), _unit(SECOND_UNIT), plan)
     return accounts
+
+
+def _credit_code(code17: str) -> str:
+    return code17[:17] + credit_check_char(code17[:17])
+
+
+def _unit(demo: tuple[str, str, str]) -> Unit:
+    return Unit.objects.get(credit_code=_credit_code(demo[0]))
+
+
+def _demo_unit(code17: str, name: str, phone: str, district: str, outcome: str) -> Unit:
+    """A unit with its 单位信息 and 承诺书, 提交审核 and (unless pending) 通过 or 驳回 through the real
+    services, so its 审核进度 reads as it would."""
+    from zghz.files.services import store_upload
+    from zghz.units.services import unit_review, unit_submit
+
+    existing = Unit.objects.filter(credit_code=_credit_code(code17)).first()
+    if existing is not None:
+        return existing
+    handler = phone_account(kind=User.Kind.HANDLER, phone=phone)
+    handler_id = _id_with_check("32021119850312002")
+    unit = Unit.objects.create(credit_code=_credit_code(code17), name=name, handler=handler,
+                               district=District.objects.get(name=district), medical_code="32020001",
+                               handler_name="李经办", handler_id_number=handler_id,
+                               handler_id_hash=blind_index(handler_id, purpose="id"),
+                               certificate_kind=Unit.CertificateKind.UNION, pledge_confirmed_at=timezone.now())
+    unit.certificate = store_upload(upload=_jpeg("工会法人证书.jpg"), purpose="unit_certificate", actor=handler,
+                                    unit=unit)
+    unit.save(update_fields=["certificate"])
+    unit_submit(unit=unit, actor=handler)
+    if outcome != "pending":
+        unit_review(unit=unit, actor=User.objects.get(username="majajia"), approve=outcome == "approved",
+                    reason="" if outcome == "approved" else REJECT_REASON)
+    unit.refresh_from_db()
+    return unit
 
 
 # (name, first 17 ID digits, card, phone): a small staff roster for the demo unit's first enrolment.
@@ -101,7 +137,15 @@ DEMO_PEOPLE = [
 ]
 
 
-def _demo_enrolment(unit: Unit, plan: Plan) -> None:
+# The 梁溪区 unit's own staff.
+SECOND_UNIT_PEOPLE = [
+    ("钱伟", "32020219800612121", "6228480402564892014", "13912340301"),
+    ("杨柳", "32020319910304222", "6228480402564892022", "13912340302"),
+    ("朱红", "32020219860921342", "6228480402564892030", "13912340303"),
+]
+
+
+def _demo_enrolment(unit: Unit, plan: Plan, roster: list[tuple[str, str, str, str]]) -> None:
     """One completed 参保申请 through the real services, so 参保记录 and the back office show data."""
     import io
 
@@ -128,7 +172,7 @@ def _demo_enrolment(unit: Unit, plan: Plan) -> None:
 
     clerk, finance = User.objects.get(username="majajia"), User.objects.get(username="caiwu")
     wo = work_order_create(unit=unit, plan=plan, actor=unit.handler)
-    for name, id17, card, phone in DEMO_PEOPLE:
+    for name, id17, card, phone in roster:
         work_order_add_person(work_order=wo, actor=unit.handler, name=name, id_number=_id_with_check(id17),
                               card=card, bank="无锡农村商业银行", phone=phone)
     work_order_submit(work_order=wo, actor=unit.handler)
@@ -173,7 +217,7 @@ def _person(name: str, id_number: str, card: str, phone: str, account: User | No
     return person
 
 
-def _earlier_coverages(unit: Unit, plan: Plan, people: list[tuple[Person, int]]) -> None:
+def _earlier_coverages(unit: Unit, plan: Plan, people: list[tuple[Person, int]], numbers_from: int = 900000) -> None:
     """The unit's 参保 from before the demo: one completed 参保申请 per start day, coverages as enrolment
     gives them (a first enrolment waits the plan year's waiting period)."""
     from zghz.coverage.models import Coverage
@@ -186,7 +230,7 @@ def _earlier_coverages(unit: Unit, plan: Plan, people: list[tuple[Person, int]])
         approved_on = today - timedelta(days=days + 1)
         term = new_term(previous_end=None, approved_on=approved_on, term_months=py.term_months,
                         waiting_days=py.waiting_days)
-        wo = WorkOrder.objects.create(number=f"CB{approved_on:%Y%m%d}{900000 + n}", unit=unit, plan_year=py,
+        wo = WorkOrder.objects.create(number=f"CB{approved_on:%Y%m%d}{numbers_from + n}", unit=unit, plan_year=py,
                                       status=WorkOrder.Status.COMPLETED)
         for person, d in people:
             if d == days:
@@ -223,7 +267,11 @@ def _jpeg(name: str) -> Any:
     return SimpleUploadedFile(name, buf.getvalue(), content_type="image/jpeg")
 
 
-def _demo_claims(unit: Unit, plan: Plan) -> None:
+# Insured at the 梁溪区 unit: the 区局 account sees their claims (郑丽 waits at 业务复核, 何平 is refused).
+SECOND_UNIT_CLAIMS = {"郑丽", "何平"}
+
+
+def _demo_claims(unit: Unit, second_unit: Unit, plan: Plan) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from zghz.claims.models import Claim, ClaimDocument, ClaimEvent, SettlementImport
@@ -238,7 +286,10 @@ def _demo_claims(unit: Unit, plan: Plan) -> None:
     maker, checker = User.objects.get(username="caiwu"), User.objects.get(username="caiwu2")
     member = Person.objects.get(id_hash=blind_index(_id_with_check(MEMBER[1][:17]), purpose="id"))
     people = {name: _person(name, idn, card, phone) for name, idn, card, phone, _ in CLAIM_PEOPLE}
-    _earlier_coverages(unit, plan, [(member, 200)] + [(people[p[0]], p[4]) for p in CLAIM_PEOPLE])
+    _earlier_coverages(unit, plan, [(member, 200)] + [(people[p[0]], p[4]) for p in CLAIM_PEOPLE
+                                                      if p[0] not in SECOND_UNIT_CLAIMS])
+    _earlier_coverages(second_unit, plan, [(people[p[0]], p[4]) for p in CLAIM_PEOPLE if p[0] in SECOND_UNIT_CLAIMS],
+                       numbers_from=910000)
 
     # 医保 结算数据导入: approved, manual_review, below_deductible, waiting_period, no_coverage, 重疾.
     settlements_import(actor=clerk, source="file", file=(settlement_file_bytes(), SETTLEMENT_FILE.name))

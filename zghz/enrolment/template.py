@@ -33,6 +33,9 @@ HEADERS = ("序号", "姓名", "居民身份证号(证件号码)", "社保卡银
 TEXT_COLUMNS = (2, 3, 5)  # ID, card, phone: Excel must never turn these into numbers
 COLUMN_WIDTHS = (6, 12, 24, 24, 28, 15, 16)
 TEMPLATE_TEXT_ROWS = MAX_ROWS  # rows 4..50003: as many as one upload may carry
+# 序号 1…n filled in as in the manual's picture; a row with only its 序号 is blank to the reader, and a
+# longer roster drags the column further down.
+TEMPLATE_NUMBERED_ROWS = 1000
 FIRST_DATA_ROW = 3  # 0-based: Excel row 4
 
 # A cell starting with one of these is read as a formula by Excel (and by LibreOffice/WPS on re-entry).
@@ -93,6 +96,8 @@ def build_template_xlsx() -> bytes:
         ws.write_blank(FIRST_DATA_ROW, col, None, fmt.cell)
     # Explicit text cells where people type: an 18-digit ID typed into a General cell loses its last
     # three digits for good (Excel keeps 15 significant digits), which is what id_not_text reports.
+    for seq in range(2, TEMPLATE_NUMBERED_ROWS + 1):
+        ws.write_number(FIRST_DATA_ROW + seq - 1, 0, seq, fmt.cell)
     text = fmt.column_text
     for row in range(FIRST_DATA_ROW + 1, FIRST_DATA_ROW + TEMPLATE_TEXT_ROWS):
         for col in TEXT_COLUMNS:

@@ -12,6 +12,7 @@ from zghz.accounts.models import User
 from zghz.units.selectors import unit_for_handler
 
 SESSION_UNIT = "unit_id"
+SESSION_UNIT_CHOICES = "unit_choices"  # how many units the handler may act for (切换单位 when > 1)
 
 
 def is_handler(request: HttpRequest) -> TypeGuard[AuthenticatedHttpRequest]:

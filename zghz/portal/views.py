@@ -13,7 +13,7 @@ from zghz.accounts.models import User
 from zghz.accounts.services import phone_login, phone_login_account, phone_logout
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
-from zghz.core.idcard import mask_id
+from zghz.core.idcard import mask_id, mask_phone
 from zghz.core.middleware import client_ip
 from zghz.files.views import file_response
 from zghz.sms.services import code_send
@@ -28,7 +28,7 @@ from zghz.units.services import (
     unit_register,
 )
 
-from .access import SESSION_UNIT, handler_view, is_handler
+from .access import SESSION_UNIT, SESSION_UNIT_CHOICES, handler_view, is_handler
 from .forms import LoginForm, ProfileForm, RegisterForm, SmsCodeForm
 
 # Same answer whether or not the phone is registered (SPEC §2).
@@ -113,6 +113,8 @@ def choose_unit(request: HttpRequest) -> HttpResponse:
     if not is_handler(request):
         return redirect("portal:login")
     units = list(units_of_handler(request.user))
+    # The header offers 切换单位 while the session lasts; switching needs no new SMS code.
+    request.session[SESSION_UNIT_CHOICES] = len(units)
     if request.method == "POST":
         chosen = next((u for u in units if str(u.pk) == request.POST.get("unit")), None)
         if chosen is None:
@@ -122,7 +124,9 @@ def choose_unit(request: HttpRequest) -> HttpResponse:
     if len(units) == 1:
         request.session[SESSION_UNIT] = units[0].pk
         return redirect("portal:home")
-    return render(request, "portal/choose_unit.html", {"units": units})
+    current = next((u for u in units if u.pk == request.session.get(SESSION_UNIT)), None)
+    return render(request, "portal/choose_unit.html", {
+        "units": units, "current": current, "masked_phone": mask_phone(request.user.phone or "")})
 
 
 @require_POST

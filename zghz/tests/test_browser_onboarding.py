@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from zghz.conftest import PASSWORD, credit_code, make_id, make_staff
+from zghz.conftest import PASSWORD, credit_code, make_id, make_staff, make_unit
+from zghz.units.models import Unit
 from zghz.units.tests.helpers import code_from_outbox
 
 from .browser import shot
@@ -77,3 +78,34 @@ def test_it_onboards_a_unit_end_to_end(page: Page, live_server, outbox, tmp_path
     page.get_by_role("link", name="首页").click()
     shot(page, "07-home-approved")
     expect(page.get_by_text("审核通过后才能办理参保")).to_have_count(0)
+
+
+def test_it_lets_one_phone_switch_between_its_units(page: Page, live_server, outbox) -> None:  # type: ignore[no-untyped-def]
+    first = make_unit(31, phone="13912340031")
+    Unit.objects.create(credit_code=credit_code(32), name="无锡市第二示例单位工会", handler=first.handler,
+                        status=Unit.Status.APPROVED)
+    page.goto(live_server.url + "/login/")
+    form = page.locator("form[data-pane=login]")
+    form.get_by_label("手机号").fill("13912340031")
+    form.get_by_role("button", name="获取验证码").click()
+    expect(form.get_by_text("验证码已发送")).to_be_visible()
+    form.get_by_label("验证码").fill(code_from_outbox("13912340031"))
+    form.get_by_role("button", name="登录").click()
+
+    expect(page.get_by_role("heading", name="选择单位")).to_be_visible()
+    header = page.locator("header")
+    expect(header.get_by_role("button", name="退出登录")).to_be_visible()
+    expect(header.get_by_role("link", name="登录/注册")).to_have_count(0)
+    shot(page, "08-choose-unit")
+    page.get_by_label("无锡市第二示例单位工会", exact=False).check()
+    page.get_by_role("button", name="确定").click()
+    expect(page.get_by_text("当前单位：无锡市第二示例单位工会")).to_be_visible()
+
+    codes = outbox.read_text().count("\n")
+    header.get_by_role("link", name="切换单位").click()
+    expect(page.get_by_label("无锡市第二示例单位工会", exact=False)).to_be_checked()
+    shot(page, "09-switch-unit")
+    page.get_by_label(first.name, exact=False).check()
+    page.get_by_role("button", name="确定").click()
+    expect(page.get_by_text(f"当前单位：{first.name}")).to_be_visible()
+    assert outbox.read_text().count("\n") == codes  # no new SMS code

@@ -6,11 +6,14 @@ from django.core.management import CommandError, call_command
 
 from zghz.accounts.models import User
 from zghz.claims.models import Claim, ClaimDocument, SettlementImport, SettlementRecord
+from zghz.claims.selectors import claims_visible_to_staff
 from zghz.coverage.models import Coverage
+from zghz.coverage.selectors import coverage_visible_to_staff
 from zghz.demo.data import settlement_file_bytes
 from zghz.enrolment.models import WorkOrder
 from zghz.payouts.models import PayoutBatch, PayoutReturn
 from zghz.units.models import Unit
+from zghz.units.selectors import units_visible_to_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +25,7 @@ def test_it_loads_the_demo_once_however_often_it_runs(outbox, capsys) -> None:  
     assert "majajia" in out and "13800000001" in out
     assert set(User.objects.filter(kind="staff").values_list("username", flat=True)) == {
         "majajia", "wangying", "caiwu", "caiwu2", "liangxi", "admin"}
-    assert sorted(Unit.objects.values_list("status", flat=True)) == ["approved", "pending"]
+    assert sorted(Unit.objects.values_list("status", flat=True)) == ["approved", "approved", "pending", "rejected"]
     order = WorkOrder.objects.get(coverages__person__name="王建国")
     assert order.status == WorkOrder.Status.COMPLETED
     assert Coverage.objects.filter(work_order=order).count() == 8
@@ -77,3 +80,26 @@ def test_it_shows_claims_in_every_status_made_through_the_services(outbox) -> No
 def test_it_moves_the_settlement_file_to_the_day_it_runs() -> None:
     text = settlement_file_bytes(date(2027, 1, 1)).decode("utf-8-sig")
     assert text.startswith("结算流水号,身份证号,姓名") and "张伟,江南大学附属医院,2026-12-17,2026-12-26,C16.900" in text
+
+
+def test_it_spreads_the_units_over_districts_so_the_district_account_sees_its_own(outbox) -> None:  # type: ignore[no-untyped-def]
+    call_command("seed_demo")
+    by_district = dict(Unit.objects.values_list("name", "district__name"))
+    assert by_district["无锡市梁溪区示例社区工会联合会"] == "梁溪区"
+    assert len(set(by_district.values())) == 3
+    district = User.objects.get(username="liangxi")
+    seen = set(units_visible_to_staff(district).values_list("status", flat=True))
+    assert seen == {"approved", "pending"}
+    assert coverage_visible_to_staff(district).exists()
+    assert set(claims_visible_to_staff(district).values_list("person__name", flat=True)) == {"郑丽", "何平"}
+    assert not claims_visible_to_staff(district).filter(person__name="张伟").exists()
+    # Every unit's 审核进度 starts with its 提交审核; the 新吴区 one was 驳回 with a reason.
+    for unit in Unit.objects.all():
+        assert unit.review_events.order_by("at", "id").values_list("action", flat=True)[0] == "submit"
+    rejected = Unit.objects.get(status="rejected")
+    assert rejected.review_events.filter(action="reject", comment__contains="不清晰").exists()
+    # One handler acts for the 滨湖区 and the 梁溪区 unit (选择单位); the member's unit keeps its claims.
+    approved = Unit.objects.filter(status="approved")
+    assert len({u.handler_id for u in approved}) == 1
+    member_claims = Claim.objects.filter(person__name="张伟")
+    assert member_claims.exists() and set(member_claims.values_list("unit__district__name", flat=True)) == {"滨湖区"}

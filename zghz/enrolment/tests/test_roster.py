@@ -504,6 +504,9 @@ def test_it_builds_the_template_of_the_manual() -> None:
     assert values[1] == [*NOTE, None] or values[1] == [*NOTE, ""]
     assert values[2] == HEADER
     assert values[3][:3] == [1, "张三", "3202*****002X"]
+    # 序号 runs 1…n as in the manual's picture, and stops where the numbered rows end.
+    assert [ws[f"A{r}"].value for r in (5, 6, 1003)] == [2, 3, 1000]
+    assert ws["A1004"].value is None
     for col in "CDF":
         for r in (4, 5, 50003):
             assert ws[f"{col}{r}"].number_format == "@", f"{col}{r}"

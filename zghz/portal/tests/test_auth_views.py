@@ -35,12 +35,21 @@ def test_it_shows_the_check_digit_warning_with_a_confirm_box(client: Client, out
     good = credit_code(43)
     bad = good[:17] + ("0" if good[17] != "0" else "1")
     _ask_code(client, "13711112223", "unit_register")
+    code = code_from_outbox("13711112223")
     r = client.post(reverse("portal:register"), {
         "register-credit_code": bad, "register-name": "试点单位", "register-phone": "13711112223",
-        "register-code": code_from_outbox("13711112223")})
+        "register-code": code})
     assert r.status_code == 200
-    assert "校验位不符" in r.content.decode() and "代码无误，继续注册" in r.content.decode()
+    body = r.content.decode()
+    assert "校验位不符" in body and "代码无误，继续注册" in body
     assert not Unit.objects.exists()
+    # Everything typed comes back, the still unused 验证码 too: ticking the box is all that is left.
+    for typed in (bad, "试点单位", "13711112223", code):
+        assert f'value="{typed}"' in body
+    r = client.post(reverse("portal:register"), {
+        "register-credit_code": bad, "register-name": "试点单位", "register-phone": "13711112223",
+        "register-code": code, "register-accept_check_digit": "on"})
+    assert r.status_code == 302 and Unit.objects.get().name == "试点单位"
 
 
 def test_it_answers_the_same_for_unknown_and_known_phones(client: Client, outbox: object) -> None:
@@ -79,10 +88,29 @@ def test_it_lets_a_handler_of_several_units_choose(client: Client, outbox: objec
     client.post(reverse("portal:login"), {"login-phone": "13733335555", "login-code": code_from_outbox("13733335555")})
     page = client.get(reverse("portal:choose_unit")).content.decode()
     assert first.name in page and "第二个单位" in page
+    # Logged in, not yet chosen: the header says so (no 登录/注册 as if logged out).
+    assert "退出登录" in page and "登录/注册" not in page and "137****5555" in page
     client.post(reverse("portal:choose_unit"), {"unit": second.pk})
     assert client.session["unit_id"] == second.pk
+    home = client.get(reverse("portal:home")).content.decode()
+    assert "切换单位" in home and "第二个单位" in home
+    # 切换单位 within the session: no new SMS code, the current unit comes ticked.
+    sms_before = SmsMessage.objects.count()
+    page = client.get(reverse("portal:choose_unit")).content.decode()
+    assert f'value="{second.pk}" checked' in page and f'value="{first.pk}" checked' not in page
+    client.post(reverse("portal:choose_unit"), {"unit": first.pk})
+    assert client.session["unit_id"] == first.pk and SmsMessage.objects.count() == sms_before
+    assert first.name in client.get(reverse("portal:profile")).content.decode()
     other = make_unit(12)
     assert client.post(reverse("portal:choose_unit"), {"unit": other.pk}).status_code == 404
+
+
+def test_it_offers_no_unit_switch_to_a_handler_of_one_unit(client: Client, outbox: object) -> None:
+    make_unit(14, phone="13733337777")
+    _ask_code(client, "13733337777")
+    client.post(reverse("portal:login"), {"login-phone": "13733337777", "login-code": code_from_outbox("13733337777")})
+    client.get(reverse("portal:choose_unit"))
+    assert "切换单位" not in client.get(reverse("portal:home")).content.decode()
 
 
 def test_it_rejects_a_wrong_code_and_audits_the_failure(client: Client, outbox: object) -> None:

@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 from pypdf import PdfWriter
 
 from zghz.accounts.roles import CLERK, FINANCE
@@ -43,7 +43,13 @@ def test_it_enrols_a_roster_as_the_manual_describes(page: Page, live_server: Any
     roster = tmp_path / "参保花名册.xlsx"
     roster.write_bytes(roster_bytes([*people[:5], {**fixed, "id_number": fixed["id_number"][:17]}]))
     as_handler(page, live_server, personas)
-    page.on("dialog", lambda dialog: dialog.accept())  # 确认提交 / 确认删除
+    dialogs: list[str] = []
+
+    def answer(dialog: Dialog) -> None:  # 确认提交 / 确认删除
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
 
     page.goto(live_server.url + "/apply/")
     page.get_by_role("link", name="新建").click()
@@ -75,9 +81,15 @@ def test_it_enrols_a_roster_as_the_manual_describes(page: Page, live_server: Any
     (row,) = read_rows(Path(export.value.path()).read_bytes(), "x.xlsx").rows
     assert row.name == fixed["name"] and row.id_number == fixed["id_number"][:17]
 
+    # 删除 with nothing ticked says so at once, without asking to confirm first.
+    ineligible.get_by_role("button", name="删除").click()
+    expect(ineligible.get_by_role("alert")).to_have_text("请先勾选要删除的不可参保人员")
+    assert dialogs == []
+    shot(page, "enrolment-02b-nothing-ticked")
     ineligible.get_by_label("全选").check()
     ineligible.get_by_role("button", name="删除").click()
     expect(page.get_by_text("已删除 1 名不可参保人员")).to_be_visible()
+    assert dialogs == ["确认删除勾选的不可参保人员？"]
 
     page.get_by_role("link", name="添加人员").click()
     page.get_by_label("姓名").fill(fixed["name"])

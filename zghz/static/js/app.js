@@ -80,6 +80,15 @@
   // click from sending the form again while the server works.
   document.addEventListener("submit", function (e) {
     var form = e.target;
+    // A form acting on ticked rows says so when none is ticked, before any confirmation.
+    var need = form.dataset.requireChecked;
+    if (need && !form.querySelector("input[name=" + need + "]:checked, input[name=all]:checked")) {
+      e.preventDefault();
+      var note = form.querySelector("[data-require-note]");
+      if (note) { note.textContent = form.dataset.requireMessage; note.classList.remove("hidden"); }
+      else { window.alert(form.dataset.requireMessage); }
+      return;
+    }
     var msg = form.dataset.confirm;
     if (msg && !window.confirm(msg)) { e.preventDefault(); return; }
     if (form.dataset.busy !== undefined) {

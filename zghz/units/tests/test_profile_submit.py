@@ -11,7 +11,7 @@ from zghz.audit.models import AuditEntry
 from zghz.conftest import Personas, login_handler, make_id
 from zghz.core.errors import DomainError
 from zghz.units.models import District, Unit, UnitReviewEvent
-from zghz.units.services import unit_pledge_confirm, unit_pledge_open, unit_profile_save
+from zghz.units.services import unit_pledge_confirm, unit_pledge_open, unit_profile_save, unit_review
 
 from .helpers import png_upload
 
@@ -82,3 +82,15 @@ def test_it_still_saves_without_submitting(client: Client, personas: Personas) -
     assert r.status_code == 302
     unit.refresh_from_db()
     assert (unit.medical_code, unit.handler_name, unit.status) == ("87654321", "王经办", Unit.Status.DRAFT)
+
+
+def test_it_lists_the_submission_before_the_rejection_on_a_rejected_units_page(client: Client,
+                                                                              personas: Personas) -> None:
+    unit = personas.outsider
+    _confirm_pledge(unit)
+    _save(unit, medical_code="12345678", submit=True)
+    unit_review(unit=unit, actor=personas.clerk, approve=False, reason="证书照片不清晰")
+    login_handler(client, unit)
+    body = client.get("/unit/").content.decode()
+    timeline = body[body.index("审核进度"):]
+    assert timeline.index("提交审核") < timeline.index("已驳回") < timeline.index("驳回原因：证书照片不清晰")
