@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-dev browser-deps lint check migrations-check bench clean stack stack-smoke backup-drill security deploy-check audit
+.PHONY: run test install install-dev browser-deps lint check migrations-check bench clean stack stack-smoke backup-drill fault-drill security deploy-check audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ stack-smoke: install
 # The smoke, then back up (deploy/backup), wipe, restore (deploy/restore) and verify (deploy/drill.py).
 backup-drill: install
 	deploy/stack drill
+
+# Workers killed, PostgreSQL and Redis cut and restored under load (deploy/faults.py).
+fault-drill: install
+	deploy/stack faults
 
 bench: install
 	$(BIN)/python bench/run_all.py
