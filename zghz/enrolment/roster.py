@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from django.utils.translation import gettext_lazy
 
-from zghz.core.idcard import HALFWIDTH_TABLE, check_id_number, luhn_ok, normalise_id
+from zghz.core.idcard import check_id_number, luhn_ok, normalise_id
+from zghz.core.names import CJK_RANGES, DOT, TEXT_TABLE, normalise_name, normalise_text
 from zghz.files.sheets import Messages, Row, SheetError, cell_text, looks_like_excel_number, read_table
 
 if TYPE_CHECKING:
@@ -138,54 +139,18 @@ def reason_text(codes: Iterable[str]) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Normalisation: remove harmless noise so that it never becomes a reason.
 
-# Invisible characters that ride along with copy-paste from web pages and WeChat.
-_ZERO_WIDTH = {ord(c): None for c in "\u200b\u200c\u200d\u2060\ufeff"}
-_TEXT_TABLE = {**HALFWIDTH_TABLE, **_ZERO_WIDTH}
 # For card and phone numbers: every kind of space and dash goes; the digits are what count.
 _NUMBER_TABLE = {
-    **_TEXT_TABLE,
+    **TEXT_TABLE,
     **{
         ord(c): None
         for c in " \t\r\n\u00a0\u2002\u2003\u2009\u202f\u3000-\u2010\u2011\u2012\u2013\u2014\u2015－"
     },
 }
 
-# Middle-dot look-alikes people type between the parts of minority names (阿依古丽·买买提): ASCII and
-# full-width full stops, bullets, katakana and Hangul dots, operator dots. Only replaced between two
-# Chinese characters, so "张三." stays invalid instead of being silently "fixed".
-_DOT = "\u00b7"
-_DOT_VARIANTS = frozenset(".\u2022\u30fb\u2027\u2219\u22c5\uff65\u318d\ufe52\u0387\u16eb\u2e31\u00b7")
-_CJK_RANGES = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_CJK_CHAR = re.compile(f"[{_CJK_RANGES}]")
 # Names: Chinese characters, optionally in parts joined by single middle dots. One C-level fullmatch is
 # faster than any per-character Python loop.
-_NAME_RE = re.compile(f"[{_CJK_RANGES}]+(?:{_DOT}[{_CJK_RANGES}]+)*")
-
-
-# Characters normalise_text changes; searched first because most cells (Chinese names, bank names)
-# have none and the search is cheaper than a translate.
-_FOLD_RE = re.compile("[\uff01-\uff5e\u3000\u200b\u200c\u200d\u2060\ufeff]")
-_DOT_VARIANT_RE = re.compile("[" + re.escape("".join(sorted(_DOT_VARIANTS - {_DOT}))) + "]")
-
-
-def normalise_text(s: str) -> str:
-    """Trim, full-width -> half-width (ASCII range and ideographic space), drop zero-width characters."""
-    if not s.isascii() and _FOLD_RE.search(s):
-        s = s.translate(_TEXT_TABLE)
-    return s.strip()
-
-
-def normalise_name(s: str) -> str:
-    """normalise_text plus middle-dot variants -> U+00B7 when they sit between Chinese characters."""
-    s = normalise_text(s)
-    if s.isascii() or not _DOT_VARIANT_RE.search(s):
-        return s
-    chars = list(s)
-    cjk = _CJK_CHAR.match
-    for i in range(1, len(chars) - 1):
-        if chars[i] in _DOT_VARIANTS and cjk(chars[i - 1]) and cjk(chars[i + 1]):
-            chars[i] = _DOT
-    return "".join(chars)
+_NAME_RE = re.compile(f"[{CJK_RANGES}]+(?:{DOT}[{CJK_RANGES}]+)*")
 
 
 def normalise_card(s: str) -> str:
