@@ -28,3 +28,22 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MemberConsent(models.Model):
+    """One ticked agreement (隐私协议 or 服务声明) at registration: which edition, when, from where."""
+
+    class Kind(models.TextChoices):
+        PRIVACY = "privacy", _("隐私协议")
+        SERVICE = "service", _("服务声明")
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents")
+    account = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("协议"), max_length=16, choices=Kind.choices)
+    version = models.CharField(_("版本"), max_length=16)
+    accepted_at = models.DateTimeField(_("同意时间"))
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("会员协议同意记录")
+        ordering = ["accepted_at", "id"]
