@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "zghz.golive",
     "zghz.claims",
     "zghz.apikeys",
+    "zghz.hostapps",
     "zghz.exports",
     "zghz.payouts",
     "zghz.renewals",

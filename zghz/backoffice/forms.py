@@ -98,3 +98,10 @@ class SmsFilterForm(forms.Form):
 
 class DistrictForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("区局名称"), max_length=32, error_messages={"required": gettext_lazy("请填写区局名称")})
+
+
+class HostAppForm(forms.Form):
+    code = forms.CharField(label=gettext_lazy("应用代码"), max_length=32,
+                           error_messages={"required": gettext_lazy("请填写应用代码")})
+    name = forms.CharField(label=gettext_lazy("应用名称"), max_length=64,
+                           error_messages={"required": gettext_lazy("请填写应用名称")})

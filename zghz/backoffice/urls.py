@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import auth_views, dashboard_views, district_views, log_views, renewal_views, unit_views
+from . import auth_views, dashboard_views, district_views, host_app_views, log_views, renewal_views, unit_views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -21,6 +21,9 @@ urlpatterns = [
     path("districts/", district_views.district_list_view, name="districts"),
     path("districts/<int:district_id>/rename/", district_views.district_rename_view, name="district_rename"),
     path("districts/<int:district_id>/toggle/", district_views.district_toggle_view, name="district_toggle"),
+    path("host-apps/", host_app_views.host_app_list_view, name="host_apps"),
+    path("host-apps/<int:host_app_id>/rotate/", host_app_views.host_app_rotate_view, name="host_app_rotate"),
+    path("host-apps/<int:host_app_id>/toggle/", host_app_views.host_app_toggle_view, name="host_app_toggle"),
     path("", include("zghz.backoffice.enrolment_urls")),
     path("", include("zghz.backoffice.coverage_urls")),
     path("", include("zghz.backoffice.payout_urls")),

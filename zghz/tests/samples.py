@@ -39,7 +39,10 @@ def build_objects(personas: Personas) -> dict[str, Any]:
 
     settlement_import = SettlementImport.objects.create(actor=personas.clerk, file_name="结算.csv",
                                                         status=SettlementImport.Status.DONE, rows_total=0)
-    return {"unit": personas.unit_a, "plan": plan, "plan_year": year, "work_order": order,
+    from zghz.hostapps.services import host_app_create
+
+    host_app = host_app_create(code="walk", name="灵锡").app
+    return {"unit": personas.unit_a, "plan": plan, "host_app": host_app, "plan_year": year, "work_order": order,
             "export_job": export_job, "claim": claim, "claim_document": document,
             "settlement_import": settlement_import,
             **payout_objects(personas, plan, year, order)}
@@ -98,4 +101,5 @@ SAMPLES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "claim_number": lambda o: o["claim"].number,
     "document_id": lambda o: o["claim_document"].pk,
     "import_id": lambda o: o["settlement_import"].pk,
+    "host_app_id": lambda o: o["host_app"].pk,
 }
