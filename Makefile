@@ -27,7 +27,7 @@ browser-deps:
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "系统已启动：http://127.0.0.1:$(PORT)/  （后台：http://127.0.0.1:$(PORT)/staff/login/）"
+	@echo "系统已启动：http://127.0.0.1:$(PORT)/  （后台：http://127.0.0.1:$(PORT)/staff/login/；会员手机端：http://127.0.0.1:$(PORT)/m/）"
 	STAFF_TOTP_REQUIRED=$${STAFF_TOTP_REQUIRED:-false} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install browser-deps

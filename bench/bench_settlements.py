@@ -185,6 +185,7 @@ def run_baseline(path: str, limit: int | None) -> dict[str, object]:
     from django.utils import timezone
 
     from zghz.claims import adjudication as adj
+    from zghz.claims.links import member_claim_link
     from zghz.claims.models import Claim, ClaimEvent, SettlementRecord
     from zghz.claims.numbers import reserve_claim_numbers
     from zghz.claims.settlement_rows import COLUMNS, Record, parse_record
@@ -289,7 +290,7 @@ def run_baseline(path: str, limit: int | None) -> dict[str, object]:
             ClaimEvent(claim=claim, node=ClaimEvent.Node.SYSTEM, status=status, at=timezone.now()).save()
             if not hospital and person.phone:
                 sms_queue(phone=person.phone, purpose="claim", template="pending_upload",
-                          params={"number": number, "amount": value},
+                          params={"number": number, "amount": value, "link": member_claim_link(number)},
                           idempotency_key=f"claim:{number}:pending_upload")
     elapsed = time.perf_counter() - t0
     return {"seconds": elapsed, "peak_mb": peak_rss_mb(), "baseline_mb": before, "counts": counts, "records": done}

@@ -25,7 +25,7 @@ PACKAGE = "zghz"
 
 # Portals present the domain to people and systems: they may import domain apps, never the reverse.
 # ops (probes, metrics, key rotation) reads every app the same way and sits with them.
-PORTALS = frozenset({"portal", "backoffice", "api", "demo", "ops"})
+PORTALS = frozenset({"portal", "backoffice", "api", "mobile", "demo", "ops"})
 
 
 def apps(root: Path = ROOT) -> list[str]:

@@ -125,6 +125,12 @@ def login_handler(client: Client, unit: Unit) -> Client:
     return client
 
 
+def login_member(client: Client, person: Person) -> Client:
+    assert person.account is not None, "the person has no member account"
+    client.force_login(person.account, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
 def login_staff(client: Client, user: User) -> Client:
     """Logged in as a staff login leaves the session: with the idle clock started."""
     from zghz.accounts.middleware import LAST_SEEN

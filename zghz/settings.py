@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "zghz.portal",
     "zghz.backoffice",
     "zghz.api",
+    "zghz.mobile",
 ]
 
 MIDDLEWARE = [
@@ -297,6 +298,8 @@ SMS_HTTP_KEY_ID = env_str("SMS_HTTP_KEY_ID")
 SMS_HTTP_SECRET = env_str("SMS_HTTP_SECRET")
 SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 5)
 SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "无锡市职工互助互济会")
+# Where members reach the H5 (/m/): SMS links to a claim start with it.
+MEMBER_H5_BASE_URL = env_str("MEMBER_H5_BASE_URL", "http://127.0.0.1:8000")
 if PRODUCTION and SMS_BACKEND != "http":
     raise ImproperlyConfigured("SMS_BACKEND must be http in production (the outbox file is for the demo)")
 if SMS_BACKEND == "http" and not (SMS_HTTP_URL and SMS_HTTP_SECRET):

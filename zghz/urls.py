@@ -4,6 +4,7 @@ urlpatterns = [
     path("staff/", include("zghz.backoffice.urls")),
     path("api/v1/", include("zghz.api.urls")),
     path("", include("zghz.ops.urls")),
+    path("m/", include("zghz.mobile.urls")),
     path("", include("zghz.portal.urls")),
 ]
 

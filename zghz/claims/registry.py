@@ -26,7 +26,8 @@ register_actions({
 # (payouts/services.py, which pays claims).
 register_purpose("claim", gettext_lazy("理赔通知"), templates={
     "pending_upload": "您好，您的住院诊断符合职工互助保障重疾给付条件（理赔编号{number}）。请通过灵锡APP、"
-                      "市总工会微信公众号或江苏工会APP上传病理报告和出院小结，审核通过后给付{amount}元。",
+                      "市总工会微信公众号或江苏工会APP上传病理报告和出院小结，审核通过后给付{amount}元。"
+                      "上传入口：{link}",
     "rejected": "您的{kind}理赔申请（{number}）未通过审核，原因：{reason}。如有疑问请联系单位经办人。",
     "returned_online": "您的{kind}理赔申请（{number}）需补充材料：{comment}。"
                        "请通过灵锡 APP、市总工会微信公众号或江苏工会 APP 的理赔记录重新上传。",

@@ -264,6 +264,20 @@ def claim_documents_upload(*, actor: User, claim: Claim, group: str, files: Sequ
     return docs
 
 
+def claim_documents_submit(*, actor: User, claim: Claim, groups: Mapping[str, Sequence[UploadedFile]]) -> list[ClaimDocument]:
+    """确认并上传 of several groups at once (the member H5's 上传病理报告): `claim_documents_upload` for each
+    group that has files, all or nothing: a refused file in any group stores none of them."""
+    chosen = {g: [f for f in files if f is not None] for g, files in groups.items()}
+    chosen = {g: files for g, files in chosen.items() if files}
+    if not chosen:
+        raise DomainError(_("请选择要上传的图片"), field="files")
+    docs: list[ClaimDocument] = []
+    with atomic_with_uploads():
+        for group, files in chosen.items():
+            docs.extend(claim_documents_upload(actor=actor, claim=claim, group=group, files=files))
+    return docs
+
+
 # ---------------------------------------------------------------------------------------------------
 # Offline 意外 / 工伤 entry (SPEC §6.3)
 

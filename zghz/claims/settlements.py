@@ -50,6 +50,7 @@ from zghz.plans.models import PlanYear
 from zghz.sms.services import QueuedSms, sms_queue_many
 
 from . import adjudication as adj
+from .links import member_claim_link
 from .models import Claim, ClaimEvent, Recovery, SettlementImport, SettlementRecord
 from .numbers import reserve_claim_numbers
 from .settlement_file import SettlementFileError, read_settlement_file
@@ -710,7 +711,7 @@ def _queue_sms(run: _Run) -> None:
         phone = phones.get(c.person_id, "")
         if not phone:
             continue
-        messages.append(QueuedSms(phone=phone, template="pending_upload", params={"number": c.number, "amount": c.amount},
-                                  purpose="claim", idempotency_key=f"claim:{c.number}:pending_upload",
-                                  unit_id=c.cov.unit_id))
+        params = {"number": c.number, "amount": c.amount, "link": member_claim_link(str(c.number))}
+        messages.append(QueuedSms(phone=phone, template="pending_upload", params=params, purpose="claim",
+                                  idempotency_key=f"claim:{c.number}:pending_upload", unit_id=c.cov.unit_id))
     sms_queue_many(messages=messages)

@@ -22,6 +22,7 @@ from zghz.core.crypto import blind_index
 from zghz.core.errors import DomainError
 from zghz.core.idcard import check_id_number, is_valid_phone, normalise_id
 from zghz.core.names import normalise_name
+from zghz.hostapps.services import ticket_verify
 from zghz.sms.services import code_check, code_send
 
 from .agreements import current_all
@@ -104,3 +105,14 @@ def member_register(*, name: str, id_number: str, phone: str, code: str, accept_
         record(action="member.register", actor=account, obj=person, ip=ip, portal=PORTAL,
                consents={a.kind: a.version for a in agreements})
     return account
+
+
+def member_ticket_login(*, app_code: str, phone: str, ts: str, nonce: str, signature: str, ip: str) -> User | None:
+    """Sign-in from a host app: the member account behind the phone its ticket vouches for (instead of an
+    SMS code), or None when that phone has no member yet (the person registers first). A bad ticket
+    raises `TicketRefused`."""
+    verified = ticket_verify(app_code=app_code, phone=phone, ts=ts, nonce=nonce, signature=signature, ip=ip)
+    user = phone_login_account(kind=User.Kind.MEMBER, phone=verified, may_log_in=member_may_log_in)
+    if user is not None:
+        record(action="login.success", actor=user, ip=ip, portal=PORTAL, via="ticket", app=app_code)
+    return user

@@ -7,13 +7,15 @@ walk cannot fill fails the test: add a sample below so the route is covered too.
 
 import re
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from zghz.conftest import Personas, login_handler, login_staff
+from zghz.claims.tests.review_factories import other_member
+from zghz.conftest import Personas, login_handler, login_member, login_staff
 
 from .samples import SAMPLES, build_objects
 
@@ -137,3 +139,27 @@ def test_it_keeps_district_staff_to_their_district(objects: dict[str, Any], pers
         url = _fill(route, objects)
         for method in METHODS:
             _assert_denied(_request(client, method, url), "district", method, url, {403, 404, 405})
+
+
+def test_it_shows_members_only_their_own_records(objects: dict[str, Any], personas: Personas) -> None:
+    # The claim and documents of the walk belong to the member persona: nobody else reaches them in /m/.
+    others: dict[str, Callable[[Client], Client]] = {
+        "unit_a": lambda c: login_handler(c, personas.unit_a),
+        **{k: v for k, v in _personas_outside(personas).items() if k != "member"},
+        **{name: partial(login_staff, user=user) for name, user in personas.staff.items()},
+    }
+    for who, log_in in others.items():
+        client = log_in(Client())
+        for route in routes():
+            if _section(route) != "member" or route in PUBLIC:
+                continue
+            url = _fill(route, objects)
+            for method in METHODS:
+                _assert_denied(_request(client, method, url), who, method, url, {302, 404, 405})
+    client = login_member(Client(), other_member())
+    for route in routes():
+        if _section(route) != "member" or not _has_params(route):
+            continue
+        url = _fill(route, objects)
+        for method in METHODS:
+            _assert_denied(_request(client, method, url), "member_b", method, url, {404, 405})

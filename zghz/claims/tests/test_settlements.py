@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from zghz.audit.models import AuditEntry
 from zghz.claims.models import Claim, ClaimEvent, Recovery, SettlementImport, SettlementRecord
@@ -251,6 +252,8 @@ def test_it_creates_a_critical_illness_claim_once_per_term_and_texts_the_member(
     assert sms["phone"] == "13900000001" and ci.number in sms["text"]
     for words in ("病理报告", "出院小结", "灵锡APP", "市总工会微信公众号", "江苏工会APP"):
         assert words in sms["text"]
+    # The short link that opens the claim in the member H5 after 登录.
+    assert f"{settings.MEMBER_H5_BASE_URL}/m/c/{ci.number}/" in sms["text"]
     assert SmsMessage.objects.get().purpose == "claim"
 
 

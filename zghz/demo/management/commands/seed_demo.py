@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from zghz.demo.data import load_demo
+from zghz.demo.data import MEMBER, load_demo
 
 
 class Command(BaseCommand):
@@ -17,3 +17,5 @@ class Command(BaseCommand):
         for who, login, secret in accounts:
             self.stdout.write(f"  {who:<28} {login:<14} {secret}")
         self.stdout.write(f"单位门户 /；后台 /staff/login/；短信发件箱：{settings.SMS_OUTBOX_PATH}")
+        self.stdout.write(f"会员手机端 /m/：手机号 {MEMBER[2]}（{MEMBER[0]}）点击“获取验证码”，验证码见短信发件箱；"
+                          "在浏览器的手机模式（375 像素宽）下查看")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MobileConfig(AppConfig):
+    name = "zghz.mobile"
+    verbose_name = "会员手机端"
