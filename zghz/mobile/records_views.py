@@ -5,6 +5,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from zghz.accounts.http import AuthenticatedHttpRequest
@@ -29,7 +30,9 @@ def _filtered(request: AuthenticatedHttpRequest, person: Person) -> tuple[Record
 
 def _render(request: AuthenticatedHttpRequest, page: str, context: dict[str, Any]) -> HttpResponse:
     template = f"mobile/_{page}_list.html" if request.headers.get("HX-Request") else f"mobile/{page}.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])  # the list alone must never be what a later visit shows
+    return response
 
 
 @member_view

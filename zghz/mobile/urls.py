@@ -1,5 +1,7 @@
 from django.urls import path
 
+import zghz.claims.converters  # noqa: F401  (registers the `claim` converter)
+
 from . import claim_views, records_views, views
 
 app_name = "mobile"
@@ -12,7 +14,7 @@ urlpatterns = [
     path("ticket/", views.ticket_view, name="ticket"),
     path("coverage/", records_views.coverage, name="coverage"),
     path("claims/", records_views.claims, name="claims"),
-    path("claims/<str:claim_number>/", claim_views.claim_detail, name="claim"),
-    path("claims/<str:claim_number>/upload/", claim_views.claim_upload, name="claim_upload"),
-    path("c/<str:claim_number>/", claim_views.short_link, name="short_link"),
+    path("claims/<claim:claim_number>/", claim_views.claim_detail, name="claim"),
+    path("claims/<claim:claim_number>/upload/", claim_views.claim_upload, name="claim_upload"),
+    path("c/<claim:claim_number>/", claim_views.short_link, name="short_link"),
 ]

@@ -43,6 +43,7 @@ def test_htmx_gets_only_the_list(member: Client, personas: Personas) -> None:
                    headers={"HX-Request": "true"})
     body = r.content.decode()
     assert "<html" not in body and body.strip().startswith('<ul class="list" id="list"')
+    assert "HX-Request" in r["Vary"]
     assert records.pending.number in body and records.completed.number not in body
 
 
