@@ -60,7 +60,7 @@ def prepare(users: int) -> tuple[dict[str, list[dict[str, Any]]], list[int], lis
 
     from zghz.accounts.middleware import LAST_SEEN
     from zghz.accounts.models import User
-    from zghz.accounts.services import staff_create
+    from zghz.accounts.services import phone_account, staff_create
     from zghz.coverage.models import Coverage
     from zghz.enrolment.models import WorkOrder
     from zghz.enrolment.services import work_order_create
@@ -102,7 +102,16 @@ def prepare(users: int) -> tuple[dict[str, list[dict[str, Any]]], list[int], lis
         staff.append({"cookie_name": cookie, "csrf": _get_new_csrf_string(),
                       "session": _session(user, **{LAST_SEEN: int(time.time()) + 86400}),
                       "id_numbers": rng.choice(handlers)["id_numbers"], "export_unit": unit.credit_code})
-    sessions = {"handler": handlers, "staff": staff}
+    members = []
+    for coverage in Coverage.objects.filter(unit__in=units).select_related("person").order_by("?")[: max(1, users // 10)]:
+        person = coverage.person
+        if person.account_id is None:
+            person.account = phone_account(kind=User.Kind.MEMBER, phone=person.phone)
+            person.save(update_fields=["account"])
+            accounts.append(person.account.username)
+        members.append({"cookie_name": cookie, "csrf": _get_new_csrf_string(), "session": _session(person.account),
+                        "pages": ["/m/", "/m/coverage/", "/m/claims/"]})
+    sessions = {"handler": handlers, "staff": staff, "member": members}
     (OUT / "load-sessions.json").write_text(json.dumps(sessions, ensure_ascii=False), encoding="utf-8")
     return sessions, drafts, accounts
 
@@ -110,6 +119,7 @@ def prepare(users: int) -> tuple[dict[str, list[dict[str, Any]]], list[int], lis
 def cleanup(drafts: list[int], accounts: list[str]) -> None:
     from django.contrib.sessions.models import Session
 
+    from zghz.accounts.models import User
     from zghz.enrolment.models import WorkOrder, WorkOrderLine
     from zghz.exports.models import ExportJob
 
@@ -117,6 +127,7 @@ def cleanup(drafts: list[int], accounts: list[str]) -> None:
     WorkOrder.objects.filter(pk__in=drafts).delete()
     ExportJob.objects.filter(owner__username__in=accounts).delete()
     Session.objects.all().delete()
+    User.objects.filter(username__in=accounts, kind=User.Kind.MEMBER).delete()  # the members made for the run
 
 
 def start_servers() -> list[subprocess.Popen[bytes]]:
@@ -177,6 +188,9 @@ def main() -> None:
     ap.add_argument("--closed-seconds", type=int, default=30)
     args = ap.parse_args()
     setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # the database may have been seeded by an older version
     require_seed()
     from zghz.coverage.models import Coverage
     from zghz.units.models import Unit

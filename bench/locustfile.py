@@ -5,7 +5,7 @@ and pauses about 5 s between pages, as a person reading a page does. Handlers op
 (sometimes searching by 居民身份证), their 参保申请 and one of them, and now and then upload a small roster
 to a 暂存 work order of their own; staff open their 首页, the city-wide 参保记录 (sometimes by
 居民身份证), the queues and the claims, and now and then start an export of one unit's records; members
-open the H5 pages once /m/ exists.
+open the H5's 首页, 参保记录 and 理赔记录.
 """
 
 from __future__ import annotations
