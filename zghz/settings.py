@@ -317,6 +317,11 @@ STAFF_LOCK_SECONDS = 15 * 60
 # Above one person's lockout, below what it takes to lock one account twice.
 STAFF_IP_MAX_FAILED_LOGINS = 8
 STAFF_IP_BLOCK_SECONDS = 60 * 60
+# The member API (/api/v1/member/): bearer tokens, and failed SMS logins per client address (same window
+# and block as the staff's).
+MEMBER_ACCESS_TOKEN_SECONDS = 15 * 60
+MEMBER_REFRESH_TOKEN_SECONDS = 30 * 24 * 60 * 60
+MEMBER_IP_MAX_FAILED_LOGINS = 10
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -81,3 +81,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def roles(self) -> list[str]:
         return [g.name for g in self.groups.all()]
+
+
+class MemberToken(models.Model):
+    """A member API login (SPEC §8's member, through /api/v1/member/): a short-lived access token and the
+    refresh token that renews it. Only SHA-256 digests are stored, so a copy of the table logs nobody in;
+    a refresh replaces the pair (the old one is revoked), and logout revokes it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="member_tokens")
+    access_hash = models.CharField(max_length=64, unique=True)
+    refresh_hash = models.CharField(max_length=64, unique=True)
+    access_expires_at = models.DateTimeField()
+    refresh_expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+
+    class Meta:
+        verbose_name = _("会员令牌")
+        indexes = [models.Index(fields=["user", "revoked_at"], name="membertoken_user_idx")]

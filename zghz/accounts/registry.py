@@ -11,4 +11,5 @@ register_actions({
     "logout": gettext_lazy("退出登录"),
     "staff.create": gettext_lazy("创建后台账户"),
     "staff.totp_enrol": gettext_lazy("绑定动态口令"),
+    "member_token.reuse": gettext_lazy("会员令牌重复使用"),
 })

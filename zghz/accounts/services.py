@@ -1,7 +1,10 @@
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 import pyotp
 from django.conf import settings
@@ -18,7 +21,7 @@ from zghz.core.errors import DomainError
 from zghz.core.middleware import current_ip
 from zghz.sms.services import code_check
 
-from .models import User
+from .models import MemberToken, User
 from .roles import ROLES
 
 LOGIN_FAILED = gettext_lazy("用户名或密码错误")
@@ -66,8 +69,8 @@ def staff_create(*, username: str, password: str, roles: list[str], full_name: s
 # a locked colleague's retries block the whole office behind one address).
 
 
-def _key(kind: str, value: str) -> str:
-    return f"staff-login:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+def _key(kind: str, value: str, scope: str = "staff-login") -> str:
+    return f"{scope}:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
 def _lock(key: str, seconds: int) -> None:
@@ -266,3 +269,100 @@ def phone_login(*, kind: str, phone: str, code: str, purpose: str, portal: str, 
 
 def phone_logout(*, user: User, ip: str, portal: str) -> None:
     record(action="logout", actor=user, ip=ip, portal=portal)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The member API (/api/v1/member/): 手机号 + 验证码 login to bearer tokens
+#
+# An access token lives MEMBER_ACCESS_TOKEN_SECONDS, its refresh token MEMBER_REFRESH_TOKEN_SECONDS; both
+# are random 256-bit strings and only their SHA-256 digests are stored. A refresh replaces the pair; a
+# refresh token presented again after that (a copy in someone else's hands) revokes every token of the
+# account. Failed logins are counted per client address like the staff's: MEMBER_IP_MAX_FAILED_LOGINS
+# within the window refuse that address for STAFF_IP_BLOCK_SECONDS (the per-phone limits are the SMS
+# code's own: 5 tries per code, and SPEC §2's sending limits).
+
+MEMBER_API_PORTAL = "member_api"
+MEMBER_LOGIN_PURPOSE = "member_login"
+TOKEN_INVALID = gettext_lazy("登录已失效，请重新登录")
+MEMBER_THROTTLED = gettext_lazy("当前网络登录失败次数过多，请 1 小时后再试")
+_MEMBER_SCOPE = "member-login"
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int  # seconds
+    refresh_expires_in: int
+    token_type: str = "Bearer"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def member_token_issue(*, user: User, ip: str = "") -> IssuedTokens:
+    """A fresh access + refresh pair for a member account that has just logged in."""
+    if user.kind != User.Kind.MEMBER or not user.is_active:
+        raise DomainError(TOKEN_INVALID, code="invalid_token", status=401)
+    access, refresh = f"zma_{secrets.token_urlsafe(32)}", f"zmr_{secrets.token_urlsafe(32)}"
+    now = timezone.now()
+    MemberToken.objects.create(
+        user=user, access_hash=_digest(access), refresh_hash=_digest(refresh), ip=ip[:45], created_at=now,
+        access_expires_at=now + timedelta(seconds=settings.MEMBER_ACCESS_TOKEN_SECONDS),
+        refresh_expires_at=now + timedelta(seconds=settings.MEMBER_REFRESH_TOKEN_SECONDS))
+    return IssuedTokens(access, refresh, settings.MEMBER_ACCESS_TOKEN_SECONDS, settings.MEMBER_REFRESH_TOKEN_SECONDS)
+
+
+def member_token_authenticate(*, token: str) -> MemberToken | None:
+    """The live token behind a bearer access token (with its active member account), or None."""
+    if not token:
+        return None
+    found = (MemberToken.objects.select_related("user")
+             .filter(access_hash=_digest(token), revoked_at__isnull=True, access_expires_at__gt=timezone.now(),
+                     user__kind=User.Kind.MEMBER, user__is_active=True).first())
+    return found
+
+
+def member_token_refresh(*, refresh_token: str, ip: str = "") -> IssuedTokens:
+    """Replace the pair of a live refresh token by a new one. Raises DomainError 401 otherwise."""
+    now = timezone.now()
+    with transaction.atomic():
+        token = (MemberToken.objects.select_for_update().select_related("user")
+                 .filter(refresh_hash=_digest(refresh_token or "")).first())
+        live = (token is not None and token.revoked_at is None and token.refresh_expires_at > now
+                and token.user.is_active and token.user.kind == User.Kind.MEMBER)
+        if live and token is not None:
+            MemberToken.objects.filter(pk=token.pk).update(revoked_at=now)
+            return member_token_issue(user=token.user, ip=ip)
+        if token is not None and token.revoked_at is not None:
+            # Refreshed or logged out before: whoever holds this copy is not the member's app.
+            revoked = MemberToken.objects.filter(user_id=token.user_id, revoked_at__isnull=True).update(revoked_at=now)
+            record(action="member_token.reuse", result="refused", actor=token.user, ip=ip, revoked=revoked,
+                   portal=MEMBER_API_PORTAL)
+    raise DomainError(TOKEN_INVALID, code="invalid_token", status=401)
+
+
+def member_token_revoke(*, token: MemberToken, ip: str = "") -> None:
+    """Logout: the pair stops working at once."""
+    MemberToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    phone_logout(user=token.user, ip=ip, portal=MEMBER_API_PORTAL)
+
+
+def member_api_login(*, phone: str, code: str, ip: str, may_log_in: Callable[[User], bool]) -> IssuedTokens:
+    """手机号 + 验证码 (purpose member_login) to a token pair; the same refusal whether or not the phone
+    belongs to a member. An address with too many failures is refused before the code is looked at."""
+    if ip and _is_locked(_key("ip-block", ip, _MEMBER_SCOPE)):
+        record(action="login.failure", result="throttled", ip=ip, portal=MEMBER_API_PORTAL)
+        raise DomainError(MEMBER_THROTTLED, code="throttled", status=429)
+    try:
+        user = phone_login(kind=User.Kind.MEMBER, phone=phone, code=code, purpose=MEMBER_LOGIN_PURPOSE,
+                           portal=MEMBER_API_PORTAL, ip=ip, may_log_in=may_log_in)
+    except DomainError:
+        if ip and _bump(_key("ip-fail", ip, _MEMBER_SCOPE)) >= settings.MEMBER_IP_MAX_FAILED_LOGINS:
+            _lock(_key("ip-block", ip, _MEMBER_SCOPE), settings.STAFF_IP_BLOCK_SECONDS)
+            cache.delete(_key("ip-fail", ip, _MEMBER_SCOPE))
+            record(action="login.locked", result="throttled", ip=ip, portal=MEMBER_API_PORTAL, scope="ip")
+            raise DomainError(MEMBER_THROTTLED, code="throttled", status=429) from None
+        raise
+    return member_token_issue(user=user, ip=ip)

@@ -1,15 +1,21 @@
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 
 from .errors import install_error_handlers
+from .member import router as member_router
 from .settlements import router as settlements_router
 
 api = NinjaAPI(title="职工互助保障管理系统 API", version="1.0.0", urls_namespace="api")
 install_error_handlers(api)
 api.add_router("", settlements_router)
+api.add_router("/member", member_router)
 
 
-@api.get("/health", auth=None, summary="健康检查")
+class HealthOut(Schema):
+    status: str
+
+
+@api.get("/health", auth=None, response=HealthOut, summary="健康检查")
 def health(request: HttpRequest) -> dict[str, str]:
     from django.db import connection
 

@@ -14,6 +14,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
+from ninja.security import APIKeyHeader
+from pydantic import StrictFloat, StrictInt, StrictStr
 
 from zghz.apikeys.models import ApiClient
 from zghz.apikeys.services import api_request_authenticate
@@ -21,8 +23,12 @@ from zghz.audit.services import current_ip
 from zghz.claims.settlements import settlements_import
 from zghz.core.errors import DomainError
 
+from .errors import errors
+
 MAX_RECORDS = 5000
-Cell = str | int | float | None
+# Text or a number as the 医保 system has it; anything else (true/false, lists, objects) is refused as a
+# request that does not fit the document (422), rather than read as a number.
+Cell = StrictStr | StrictInt | StrictFloat | None
 
 
 class SettlementIn(Schema):
@@ -54,20 +60,25 @@ class RowOut(Schema):
     claim: str | None
 
 
-class SignedRequest:
-    """Authentication by a signed request (zghz.apikeys.services); the client is `request.auth`."""
+class SignedRequest(APIKeyHeader):
+    """Authentication by a signed request (zghz.apikeys.services); the client is `request.auth`. Declared
+    in the OpenAPI document as the X-Api-Key header; the other three headers are in the description."""
 
-    openapi_type = "apiKey"
+    param_name = "X-Api-Key"
 
     def __call__(self, request: HttpRequest) -> ApiClient:
         return api_request_authenticate(headers=request.headers, method=request.method or "", path=request.path,
                                         body=request.body, ip=current_ip() or "")
 
+    def authenticate(self, request: HttpRequest, key: str | None) -> ApiClient:
+        return self(request)
+
 
 router = Router(tags=["医保结算"])
 
 
-@router.post("/settlements", auth=SignedRequest(), response=list[RowOut], summary="推送医保结算数据",
+@router.post("/settlements", auth=SignedRequest(), response={200: list[RowOut], **errors(400, 401, 413)},
+             summary="推送医保结算数据",
              description="请求头：X-Api-Key、X-Api-Timestamp（Unix 秒）、X-Api-Nonce（16–64 位随机串，不得重复）、"
                          "X-Api-Signature = hex(HMAC-SHA256(密钥, 方法\\n路径\\n时间戳\\n随机串\\nhex(SHA-256(请求体)))). "
                          "时间戳与服务器相差超过 5 分钟或随机串重复的请求被拒绝（401）。每次最多 5000 条。")

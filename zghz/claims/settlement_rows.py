@@ -167,7 +167,8 @@ def parse_money(value: Any) -> Decimal | None:
             d = Decimal(text)
         except (InvalidOperation, ValueError):
             return None
-    if not d.is_finite() or d != d.quantize(CENT) or abs(d) > MONEY_LIMIT:
+    # The limit first: quantizing a number too large for the context raises instead of answering.
+    if not d.is_finite() or abs(d) > MONEY_LIMIT or d != d.quantize(CENT):
         return None
     return d.quantize(CENT)
 

@@ -24,7 +24,9 @@ DENIED = {302, 401, 403, 404, 405}
 # Pages anyone may open (they show no personal data of anybody).
 PUBLIC = {"", "login/", "register/", "sms/code/", "choose-unit/", "logout/", "staff/login/", "staff/totp/",
           "staff/logout/", "api/v1/health", "api/v1/docs", "api/v1/openapi.json", "m/login/", "m/register/",
-          "m/sms/code/", "m/logout/", "healthz", "readyz"}
+          "m/sms/code/", "m/logout/", "healthz", "readyz",
+          # The member API's login: a code request and a login answer alike for every phone (SPEC §2).
+          "api/v1/member/sms/code", "api/v1/member/login", "api/v1/member/token/refresh"}
 LOGIN_PAGES = ("/login/", "/staff/login/", "/m/login/", "/choose-unit/")
 
 
@@ -163,3 +165,43 @@ def test_it_shows_members_only_their_own_records(objects: dict[str, Any], person
         url = _fill(route, objects)
         for method in METHODS:
             _assert_denied(_request(client, method, url), "member_b", method, url, {404, 405})
+
+
+def _member_api_clients(personas: Personas) -> dict[str, Client]:
+    """Every persona as the member API sees it: the member API trusts bearer tokens only, so a browser
+    session (handler, staff, member) counts as nobody; another member brings a real token of their own."""
+    from zghz.accounts.services import member_token_issue
+    from zghz.claims.tests.review_factories import other_member
+
+    other = other_member()
+    assert other.account is not None
+    clients = {who: log_in(Client()) for who, log_in in _personas_outside(personas).items()}
+    clients.update({name: login_staff(Client(), user) for name, user in personas.staff.items()})
+    clients["unit_a"] = login_handler(Client(), personas.unit_a)
+    clients["other_member_token"] = Client(
+        HTTP_AUTHORIZATION=f"Bearer {member_token_issue(user=other.account).access_token}")
+    return clients
+
+
+def test_it_keeps_everyone_out_of_another_members_data_in_the_member_api(objects: dict[str, Any],
+                                                                        personas: Personas) -> None:
+    # The sample claim is the member persona's: nobody else reaches it, with a session or a token.
+    member_routes = [r for r in routes() if r.startswith("api/v1/member/") and r not in PUBLIC]
+    assert "api/v1/member/claims/<claim_number>/documents" in member_routes
+    for who, client in _member_api_clients(personas).items():
+        for route in member_routes:
+            url = _fill(route, objects)
+            for method in METHODS:
+                response = _request(client, method, url)
+                if who != "other_member_token":
+                    allowed = {401, 405}
+                elif _has_params(route):
+                    # A request without the body an upload needs is refused (422) before any claim is
+                    # looked up: the same answer as for a number nobody has, so it tells nothing.
+                    allowed = {404, 405, 422}
+                    if response.status_code == 422:
+                        nobody = _request(client, method, url.replace(objects["claim"].number, "LP00000000000000"))
+                        assert (nobody.status_code, nobody.content) == (422, response.content), url
+                else:  # their own (empty) lists and their own logout
+                    allowed = {200, 405}
+                _assert_denied(response, who, method, url, allowed)

@@ -127,3 +127,10 @@ def test_it_limits_the_batch_size_and_documents_the_endpoint(client: Client, key
     assert push(client, key, []).status_code == 400
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/settlements" in schema["paths"]
+
+
+def test_it_refuses_a_cell_that_is_neither_text_nor_number(client: Client, personas: Personas, key: Any) -> None:
+    # true/false would otherwise be read as the numbers 1 and 0.
+    r = push(client, key, [{**rec("JS1", personas.member, admitted=DAY), "self_pay": True}])
+    assert r.status_code == 422 and r.json() == {"code": "invalid_request", "message": "请求参数不正确：records.0.self_pay"}
+    assert not SettlementImport.objects.exists()
