@@ -29,7 +29,6 @@ from zghz.accounts.services import (
     member_token_authenticate,
     member_token_refresh,
     member_token_revoke,
-    phone_login_account,
 )
 from zghz.claims.documents import group_label
 from zghz.claims.models import Claim
@@ -47,8 +46,8 @@ from zghz.core.idcard import mask_phone
 from zghz.core.middleware import client_ip
 from zghz.coverage.selectors import coverages_of_person, person_plans, person_years
 from zghz.members.models import Person
-from zghz.members.selectors import member_may_log_in, person_for_member
-from zghz.sms.services import code_send
+from zghz.members.registration import member_code_send, member_may_log_in
+from zghz.members.selectors import person_for_member
 
 from .errors import errors
 
@@ -213,9 +212,8 @@ def _detail(user: User, c: Claim) -> dict[str, Any]:
              description="向会员手机号发送登录验证码（5 分钟内有效）。无论手机号是否为会员，回答都相同；发送频率受限"
                          "（同一手机号 60 秒一次、1 小时 5 次、每天 10 次，同一网络 1 小时 20 次，超出时 429）。")
 def sms_code(request: HttpRequest, data: SmsCodeIn) -> dict[str, str]:
-    phone = data.phone.strip()
-    deliver = phone_login_account(kind=User.Kind.MEMBER, phone=phone, may_log_in=member_may_log_in) is not None
-    code_send(phone=phone, purpose=MEMBER_LOGIN_PURPOSE, ip=client_ip(request), deliver=deliver)
+    # The H5's rule: a login code is delivered only to a registered member, the answer is the same.
+    member_code_send(phone=data.phone, purpose=MEMBER_LOGIN_PURPOSE, ip=client_ip(request))
     return {"message": str(CODE_SENT)}
 
 

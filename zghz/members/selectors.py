@@ -32,11 +32,6 @@ def person_for_member(user: User) -> Person:
     return person
 
 
-def member_may_log_in(user: User) -> bool:
-    """A member account logs in (H5 or API) only while a person of the scheme is behind it."""
-    return user.kind == User.Kind.MEMBER and Person.objects.filter(account_id=user.pk).exists()
-
-
 def person_by_id_hash(id_hash: str) -> Person | None:
     return Person.objects.filter(id_hash=id_hash).first() if id_hash else None
 
