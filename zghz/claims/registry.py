@@ -30,7 +30,7 @@ register_purpose("claim", gettext_lazy("理赔通知"), templates={
                       "上传入口：{link}",
     "rejected": "您的{kind}理赔申请（{number}）未通过审核，原因：{reason}。如有疑问请联系单位经办人。",
     "returned_online": "您的{kind}理赔申请（{number}）需补充材料：{comment}。"
-                       "请通过灵锡 APP、市总工会微信公众号或江苏工会 APP 的理赔记录重新上传。",
+                       "请通过灵锡 APP、市总工会微信公众号或江苏工会 APP 的理赔记录重新上传。上传入口：{link}",
     "returned_offline": "您的{kind}理赔申请（{number}）需补充材料：{comment}。请按要求准备材料，交单位经办人线下提交。",
     "paid": "您参加的“三合一”互助项目理赔（{number}）已支付，金额{amount}元，已汇入您尾号{card_tail}的银行账户，"
             "请注意查收。详情可登录市总工会微信公众号或灵锡APP工会服务专区进行查询。",

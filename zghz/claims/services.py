@@ -47,6 +47,7 @@ from zghz.sms.services import sms_queue
 
 from .adjudication import rule_version
 from .documents import group_label, missing_groups
+from .links import member_claim_link
 from .models import Claim, ClaimDocument, ClaimEvent
 from .numbers import reserve_claim_numbers
 from .policy import (
@@ -203,8 +204,10 @@ def claim_decide(*, actor: User, claim: Claim, node: str, decision: str, comment
             event = _event(c, node=node, actor=actor, action="return", decision=decision, comment=comment)
             record(action="claim.return", actor=actor, unit=c.unit, obj=c, comment=comment, **detail)
             # 重疾 documents come from the member's phone; 意外 documents are handed in at the union.
-            online = c.kind == Claim.Kind.CRITICAL_ILLNESS
-            _notify_member(c, event, "returned_online" if online else "returned_offline", comment=comment)
+            if c.kind == Claim.Kind.CRITICAL_ILLNESS:
+                _notify_member(c, event, "returned_online", comment=comment, link=member_claim_link(c.number))
+            else:
+                _notify_member(c, event, "returned_offline", comment=comment)
     return c
 
 

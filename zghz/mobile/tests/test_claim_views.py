@@ -11,6 +11,7 @@ from zghz.claims.services import claim_decide
 from zghz.claims.tests.review_factories import claim, coverage, image, other_member, pdf, png
 from zghz.conftest import Personas, login_member
 from zghz.files.services import read_stored
+from zghz.sms.models import SmsMessage
 
 from .helpers import member_records, phone_photo, upload_both
 
@@ -123,6 +124,9 @@ def test_after_a_return_the_member_sees_the_comment_and_uploads_again(member: Cl
     pending.refresh_from_db()
     claim_decide(actor=personas.clerk, claim=pending, node=ClaimEvent.Node.INITIAL, decision=ClaimEvent.Decision.RETURN,
                  comment="病理报告照片不清晰，请重新拍摄上传")
+    # The 已退回 SMS carries the short link back to the claim.
+    notice = SmsMessage.objects.filter(purpose="claim", text__contains="需补充材料").get()
+    assert f"/m/c/{pending.number}/" in notice.text
     for url in (f"/m/claims/{pending.number}/", f"/m/claims/{pending.number}/upload/"):
         body = member.get(url).content.decode()
         assert "退回意见" in body and "病理报告照片不清晰，请重新拍摄上传" in body
