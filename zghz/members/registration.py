@@ -9,7 +9,9 @@ phone) gets one answer after the same work, so the answer tells nothing about wh
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +37,8 @@ PORTAL = "member"
 MISMATCH = gettext_lazy("信息不匹配，请联系单位经办人")
 # Compared against when the ID is unknown, so that a miss costs what a hit costs.
 _NOBODY = ("\0", "\0" * 64)
+PROOF_SALT = "zghz.members.phone-proof"
+PROOF_MAX_AGE = 600
 
 
 def member_may_log_in(user: User) -> bool:
@@ -71,12 +75,13 @@ def _matching_person(*, name: str, id_number: str, phone: str) -> Person | None:
 
 
 def member_register(*, name: str, id_number: str, phone: str, code: str, accept_privacy: bool,
-                    accept_service: bool, ip: str) -> User:
+                    accept_service: bool, ip: str, phone_proof: str = "") -> User:
     """注册: check the form, spend the SMS code, match the person (SPEC §8), link the member account to
     them and store one consent per agreement (edition, time, IP). Returns the account to log in.
 
-    Registering again (a new phone on a later roster, or simply twice) links the person to the account
-    of the phone used now."""
+    `phone_proof` (from `member_ticket_login`, when a host app vouched for a phone that has no member
+    yet) stands in for the SMS code of that phone. Registering again (a new phone on a later roster, or
+    simply twice) links the person to the account of the phone used now."""
     name, id_number, phone = normalise_name(name), normalise_id(id_number), phone.strip()
     if not name:
         raise DomainError(_("请填写姓名"), field="name")
@@ -87,7 +92,8 @@ def member_register(*, name: str, id_number: str, phone: str, code: str, accept_
     if not (accept_privacy and accept_service):
         raise DomainError(_("请阅读并勾选同意隐私协议和服务声明"), field="consent")
     # The code first: without the phone's code nothing is compared, so nobody can probe names and IDs.
-    code_check(phone=phone, purpose=REGISTER, code=code)
+    if not (phone_proof and proven_phone(phone_proof) == phone):
+        code_check(phone=phone, purpose=REGISTER, code=code)
     person = _matching_person(name=name, id_number=id_number, phone=phone)
     if person is None:
         record(action="member.register", result="mismatch", ip=ip, portal=PORTAL)
@@ -107,12 +113,30 @@ def member_register(*, name: str, id_number: str, phone: str, code: str, accept_
     return account
 
 
-def member_ticket_login(*, app_code: str, phone: str, ts: str, nonce: str, signature: str, ip: str) -> User | None:
+@dataclass(frozen=True)
+class TicketSignIn:
+    """What a host app's ticket gives: the member to log in, or (no member behind the phone yet) a
+    proof of the phone for 注册 without an SMS code."""
+
+    user: User | None
+    phone: str
+    phone_proof: str = ""
+
+
+def member_ticket_login(*, app_code: str, phone: str, ts: str, nonce: str, signature: str, ip: str) -> TicketSignIn:
     """Sign-in from a host app: the member account behind the phone its ticket vouches for (instead of an
-    SMS code), or None when that phone has no member yet (the person registers first). A bad ticket
-    raises `TicketRefused`."""
+    SMS code). A bad ticket raises `TicketRefused`."""
     verified = ticket_verify(app_code=app_code, phone=phone, ts=ts, nonce=nonce, signature=signature, ip=ip)
     user = phone_login_account(kind=User.Kind.MEMBER, phone=verified, may_log_in=member_may_log_in)
-    if user is not None:
-        record(action="login.success", actor=user, ip=ip, portal=PORTAL, via="ticket", app=app_code)
-    return user
+    if user is None:
+        return TicketSignIn(None, verified, signing.dumps(verified, salt=PROOF_SALT))
+    record(action="login.success", actor=user, ip=ip, portal=PORTAL, via="ticket", app=app_code)
+    return TicketSignIn(user, verified)
+
+
+def proven_phone(proof: str) -> str:
+    """The phone a `phone_proof` vouches for while it is fresh (10 minutes), else ""."""
+    try:
+        return str(signing.loads(proof, salt=PROOF_SALT, max_age=PROOF_MAX_AGE))
+    except signing.BadSignature:
+        return ""

@@ -11,7 +11,7 @@ class RegisterForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("姓名"), max_length=64)
     id_number = forms.CharField(label=gettext_lazy("身份证号"), max_length=24)
     phone = forms.CharField(label=gettext_lazy("手机号"), max_length=20)
-    code = forms.CharField(label=gettext_lazy("验证码"), max_length=10)
+    code = forms.CharField(label=gettext_lazy("验证码"), max_length=10, required=False)  # not after a host app's ticket
     accept_privacy = forms.BooleanField(label=gettext_lazy("隐私协议"), required=False)
     accept_service = forms.BooleanField(label=gettext_lazy("服务声明"), required=False)
     consent = forms.CharField(required=False)  # carries the "tick both" message next to the ticks

@@ -1,6 +1,7 @@
 """注册, 登录 and 退出 of the member H5, and its home page (参保记录 / 理赔记录)."""
 
 from typing import cast
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -19,7 +20,14 @@ from zghz.core.forms import form_error
 from zghz.core.middleware import client_ip
 from zghz.members.agreements import current_all
 from zghz.members.models import Person
-from zghz.members.registration import PORTAL, member_code_send, member_login, member_register, member_ticket_login
+from zghz.members.registration import (
+    PORTAL,
+    member_code_send,
+    member_login,
+    member_register,
+    member_ticket_login,
+    proven_phone,
+)
 
 from .access import is_member, member_view
 from .forms import LoginForm, RegisterForm, SmsCodeForm
@@ -27,6 +35,8 @@ from .forms import LoginForm, RegisterForm, SmsCodeForm
 # The same answer whether or not the phone is registered (SPEC §2).
 CODE_SENT = gettext_lazy("验证码已发送，请注意查收短信（5 分钟内有效）")
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+# A host app's proof of the phone of somebody who is not registered yet (see ticket_view).
+SESSION_PROOF = "member_phone_proof"
 
 
 def next_url(request: HttpRequest) -> str:
@@ -60,19 +70,22 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def register_view(request: HttpRequest) -> HttpResponse:
-    form = RegisterForm(request.POST or None)
+    proof = request.session.get(SESSION_PROOF, "")
+    verified_phone = proven_phone(proof) if proof else ""
+    form = RegisterForm(request.POST or None, initial={"phone": verified_phone})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             user = member_register(name=data["name"], id_number=data["id_number"], phone=data["phone"],
                                    code=data["code"], accept_privacy=data["accept_privacy"],
-                                   accept_service=data["accept_service"], ip=client_ip(request))
+                                   accept_service=data["accept_service"], ip=client_ip(request), phone_proof=proof)
         except DomainError as e:
             form_error(form, e)
         else:
+            request.session.pop(SESSION_PROOF, None)
             return log_in(request, user)
     return render(request, "mobile/register.html", {"form": form, "agreements": current_all(),
-                                                    "next": next_url(request)})
+                                                    "next": next_url(request), "verified_phone": verified_phone})
 
 
 @require_POST
@@ -106,12 +119,14 @@ def ticket_view(request: HttpRequest) -> HttpResponse:
     """A host app opens the H5 here with a signed ticket instead of an SMS code (see zghz/hostapps)."""
     q = request.GET
     try:
-        user = member_ticket_login(app_code=q.get("app", ""), phone=q.get("phone", ""), ts=q.get("ts", ""),
+        signed_in = member_ticket_login(app_code=q.get("app", ""), phone=q.get("phone", ""), ts=q.get("ts", ""),
                                    nonce=q.get("nonce", ""), signature=q.get("sig", ""), ip=client_ip(request))
     except DomainError as e:
         messages.error(request, e.message)
         return redirect("mobile:login")
-    if user is None:
-        messages.info(request, _("请先完成注册"))
-        return redirect("mobile:register")
-    return log_in(request, user)
+    if signed_in.user is None:
+        # The app vouched for the phone: 注册 needs no SMS code for it (for the proof's 10 minutes).
+        request.session[SESSION_PROOF] = signed_in.phone_proof
+        messages.info(request, _("您的手机号已验证，请填写姓名和身份证号完成注册"))
+        return redirect(f"/m/register/?next={quote(next_url(request))}")
+    return log_in(request, signed_in.user)

@@ -169,3 +169,16 @@ def test_it_keeps_the_unit_portals_code_limits(outbox: Any) -> None:
     assert e.value.status == 429 and "60 秒" in e.value.message
     with pytest.raises(DomainError):
         member_code_send(phone=PHONE, purpose="unit_login", ip="10.1.0.3")
+
+
+def test_a_stale_or_forged_phone_proof_proves_nothing(monkeypatch: Any) -> None:
+    from django.core import signing
+
+    from zghz.members import registration
+
+    proof = signing.dumps(PHONE, salt=registration.PROOF_SALT)
+    assert registration.proven_phone(proof) == PHONE
+    assert registration.proven_phone(signing.dumps(PHONE, salt="another purpose")) == ""
+    assert registration.proven_phone(proof[:-2] + "xx") == ""
+    monkeypatch.setattr(registration, "PROOF_MAX_AGE", -1)
+    assert registration.proven_phone(proof) == ""

@@ -134,8 +134,28 @@ def test_a_forged_ticket_logs_nobody_in(client: Client, personas: Personas) -> N
     assert not _is_member(client)
 
 
-def test_a_ticket_for_an_unregistered_phone_asks_to_register(client: Client, db: Any) -> None:
+def test_a_ticket_for_an_unregistered_phone_registers_without_a_code(client: Client, db: Any) -> None:
+    person = _person()
     ticket = _ticket(host_app_create(code="lingxi", name="灵锡").key, phone=PHONE)
     r = client.get("/m/ticket/", ticket)
-    assert r.status_code == 302 and r["Location"] == "/m/register/"
+    assert r.status_code == 302 and r["Location"] == "/m/register/?next=/m/"
+    assert not _is_member(client)
+    body = client.get(r["Location"]).content.decode()
+    assert "已由应用验证，无需验证码" in body and f'value="{PHONE}" readonly' in body
+    r = client.post("/m/register/", {"name": "李娜", "id_number": ID, "phone": PHONE, "accept_privacy": "on",
+                                     "accept_service": "on"})
+    assert r.status_code == 302 and _is_member(client)
+    person.refresh_from_db()
+    assert person.account is not None and person.account.phone == PHONE
+
+
+def test_the_ticket_proof_covers_only_its_own_phone(client: Client, db: Any) -> None:
+    Person.objects.create(name="王强", id_number=make_id("32020319860203161"),
+                          id_hash=blind_index(make_id("32020319860203161"), purpose="id"),
+                          birth_date=birth_date(make_id("32020319860203161")), phone="13912345609",
+                          phone_hash=blind_index("13912345609", purpose="phone"))
+    client.get("/m/ticket/", _ticket(host_app_create(code="lingxi", name="灵锡").key, phone=PHONE))
+    r = client.post("/m/register/", {"name": "王强", "id_number": make_id("32020319860203161"), "phone": "13912345609",
+                                     "accept_privacy": "on", "accept_service": "on"})
+    assert r.status_code == 200 and "验证码错误或已过期，请重新获取" in r.content.decode()
     assert not _is_member(client)
