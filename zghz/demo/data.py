@@ -45,6 +45,20 @@ REJECT_REASON = "营业执照照片不清晰，请重新上传"
 MEMBER = ("张伟", "320202199001011235", "13900000001")
 
 
+# The apps members open the H5 from (附件 2); their keys are made at random: 管理员 更换密钥 under 接入应用
+# to hand one to an app.
+HOST_APPS = [("lingxi", "灵锡"), ("wechat", "微信公众号"), ("jsgh", "江苏工会")]
+
+
+def _demo_host_apps() -> None:
+    from zghz.hostapps.models import HostApp
+    from zghz.hostapps.services import host_app_create
+
+    for code, name in HOST_APPS:
+        if not HostApp.objects.filter(code=code).exists():
+            host_app_create(code=code, name=name)
+
+
 def _id_with_check(first17: str) -> str:
     return first17 + id_check_digit(first17)
 
@@ -63,6 +77,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             user.groups.set(Group.objects.filter(name__in=roles))
         accounts.append((f"后台 {'、'.join(roles)}", username, DEMO_PASSWORD))
 
+    _demo_host_apps()
     plan, _ = Plan.objects.get_or_create(code="SHY", defaults={"name": "三合一"})
     year = timezone.localdate().year
     PlanYear.objects.get_or_create(plan=plan, year=year, is_current=True)

@@ -29,6 +29,11 @@ def test_it_loads_the_demo_once_however_often_it_runs(outbox, capsys) -> None:  
     order = WorkOrder.objects.get(coverages__person__name="王建国")
     assert order.status == WorkOrder.Status.COMPLETED
     assert Coverage.objects.filter(work_order=order).count() == 8
+    # The member H5: how to log in is printed, the three host apps are there once each.
+    assert "会员手机端 /m/" in out and "13900000001" in out
+    from zghz.hostapps.models import HostApp
+
+    assert sorted(HostApp.objects.values_list("name", flat=True)) == ["微信公众号", "江苏工会", "灵锡"]
 
 
 def test_it_refuses_to_seed_production(settings) -> None:  # type: ignore[no-untyped-def]
