@@ -6,6 +6,7 @@ The spreadsheet reading itself (formats, encodings, sheets, header search, blank
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.utils.translation import gettext_lazy
@@ -31,13 +32,24 @@ class SettlementFileError(ValueError):
         self.code = code
 
 
-def read_settlement_file(data: bytes, filename: str) -> list[tuple[int, dict[str, Any]]]:
-    """[(Excel row number, {field: cell})] for every non-blank row under the header. Raises
-    SettlementFileError with a Chinese message when the file cannot be used at all."""
+def stream_settlement_file(data: bytes, filename: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(Excel row number, {field: cell}) for every non-blank row under the header, one at a time. The
+    file is read and checked before this returns (SettlementFileError with a Chinese message when it
+    cannot be used at all), and each sheet row is let go once handed out, so a caller that keeps less
+    than the row keeps less than the file."""
     try:
         table = read_table(data, filename, expected_headers=_HEADER_FIELDS.get, required_headers=REQUIRED_COLUMNS,
                            labels=COLUMNS, max_rows=MAX_ROWS, data_columns=tuple(COLUMNS), messages=MESSAGES)
     except SheetError as e:
         raise SettlementFileError(e.message, code=e.code) from None
     items = [(f, i) for f, i in table.columns.items() if f in COLUMNS]
-    return [(row.number, {f: row.cells[i] for f, i in items}) for row in table.rows]
+    return _handed_out(table.rows, items)
+
+
+def _handed_out(rows: list[Any], items: list[tuple[str, int]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    rows.reverse()  # pop() from the end: each row is released as soon as it is handed out
+    pop = rows.pop
+    while rows:
+        row = pop()
+        cells = row.cells
+        yield row.number, {f: cells[i] for f, i in items}

@@ -34,7 +34,7 @@ from zghz.files.models import StoredFile
 from zghz.files.services import read_stored, read_upload
 
 from .models import SettlementImport, SettlementRecord
-from .settlements import read_settlement_upload, settlements_import
+from .settlements import settlements_import, stream_settlement_upload
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +80,15 @@ def settlement_import_start(*, actor: Any, upload: UploadedFile, dry_run: bool =
     _require(actor)
     data = read_upload(upload)
     name = upload.name or "settlements.csv"
-    rows = read_settlement_upload(data, name)  # DomainError with the Chinese message when unusable
+    # DomainError with the Chinese message when unusable; only the number of rows is kept here
+    rows = sum(1 for _row in stream_settlement_upload(data, name))
     with transaction.atomic():
         stored = _store(data, name=name, actor=actor)
         imp = SettlementImport.objects.create(source=SettlementImport.Source.FILE, actor=actor, file=stored,
-                                              file_name=name[:255], dry_run=dry_run, rows_total=len(rows))
-        record(action="settlement.import_start", actor=actor, obj=imp, file=name, rows=len(rows), dry_run=dry_run)
+                                              file_name=name[:255], dry_run=dry_run, rows_total=rows)
+        record(action="settlement.import_start", actor=actor, obj=imp, file=name, rows=rows, dry_run=dry_run)
         pk = imp.pk
-        if len(rows) <= INLINE_MAX_ROWS:
+        if rows <= INLINE_MAX_ROWS:
             transaction.on_commit(lambda: settlement_import_execute(import_id=pk))
         else:
             from .tasks import settlement_import_run

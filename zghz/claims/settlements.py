@@ -26,7 +26,7 @@ import json
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from zghz.accounts.models import User
 from zghz.audit.services import record
-from zghz.core.bulk import AnyOf, any_chunk_size, db_value, insert_rows
+from zghz.core.bulk import AnyOf, any_chunk_size, db_value, insert_rows, reserve_ids
 from zghz.core.crypto import encrypt_str
 from zghz.core.errors import DomainError
 from zghz.coverage.models import Coverage
@@ -53,8 +53,8 @@ from . import adjudication as adj
 from .links import member_claim_link
 from .models import Claim, ClaimEvent, Recovery, SettlementImport, SettlementRecord
 from .numbers import reserve_claim_numbers
-from .settlement_file import SettlementFileError, read_settlement_file
-from .settlement_rows import Record, cell_text, parse_record
+from .settlement_file import SettlementFileError, stream_settlement_file
+from .settlement_rows import Record, Shared, cell_text, parse_record
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class _NewClaim:
     payment_state: str
     amount: Decimal
     flags: list[str]
-    computation: dict[str, Any]
+    computation: bytes  # JSON in UTF-8, made when the claim is decided (a dict per claim holds far more memory)
     report: RowReport
     number: str | None = None
     voided: bool = False
@@ -203,12 +203,16 @@ def settlements_import(*, actor: User | None, source: str, rows: Iterable[tuple[
     clock = _Clock()
     if file is not None:
         data, file_name = file
-        rows = read_settlement_upload(data, file_name)
+        rows = stream_settlement_upload(data, file_name)
         clock.lap("read")
     if rows is None:
         raise TypeError("settlements_import needs rows or file")
     today = timezone.localdate()
-    parsed = [(n, cell_text(cells.get("serial")), parse_record(n, cells, today=today)) for n, cells in rows]
+    parsed: list[tuple[int, str, Record | list[str]]] = []
+    shared = Shared()
+    for n, cells in rows:  # a file's rows come one at a time (stream_settlement_upload): parsed, then let go
+        p = parse_record(n, cells, today=today, shared=shared)
+        parsed.append((n, p.serial if isinstance(p, Record) else cell_text(cells.get("serial")), p))
     del rows
     clock.lap("parse")
     if progress:
@@ -226,11 +230,13 @@ def settlements_import(*, actor: User | None, source: str, rows: Iterable[tuple[
     raise AssertionError("unreachable")
 
 
-def read_settlement_upload(data: bytes, name: str) -> list[tuple[int, dict[str, Any]]]:
-    """Type, macro and zip-bomb checks, then the rows; DomainError with the Chinese message when unusable."""
+def stream_settlement_upload(data: bytes, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Type, macro and zip-bomb checks, then the rows one at a time; DomainError with the Chinese message
+    when unusable (raised before this returns). The import parses each row as it comes instead of
+    holding every row's cells at once."""
     check_spreadsheet(data, name)
     try:
-        return read_settlement_file(data, name)
+        return stream_settlement_file(data, name)
     except SettlementFileError as e:
         raise DomainError(e.message, code=e.code) from None
 
@@ -443,7 +449,8 @@ def _adjudicate(run: _Run, valid: list[Record], reports: dict[int, RowReport]) -
         overlapping = False
         if pid is not None:
             earlier = stays[pid]
-            overlapping = any(adj.stays_overlap(a, d, rec.admitted_on, rec.discharged_on) for a, d, _s in earlier)
+            overlapping = bool(earlier) and any(adj.stays_overlap(a, d, rec.admitted_on, rec.discharged_on)
+                                                for a, d, _s in earlier)
             earlier.append((rec.admitted_on, rec.discharged_on, rec.serial))
         if cov is None:
             rep.outcome = OUT.NO_COVERAGE
@@ -463,7 +470,8 @@ def _adjudicate(run: _Run, valid: list[Record], reports: dict[int, RowReport]) -
                 claim = _NewClaim(
                     Claim.Kind.HOSPITAL, rec, cov, cov.person_id, py,
                     S.INITIAL_REVIEW if flags else S.COMPLETED, P.NONE if flags else P.UNPAID, result.amount,
-                    flags, adj.hospital_computation(plan_year=py, result=result, flags=flags, coverage_id=cov.id),
+                    flags, _json(adj.hospital_computation(plan_year=py, result=result, flags=flags,
+                                                          coverage_id=cov.id)),
                     rep)
                 run.claims.append(claim)
                 original.claim = _ClaimState(None, cov.id, claim.status, claim.payment_state, result.amount,
@@ -484,8 +492,9 @@ def _adjudicate(run: _Run, valid: list[Record], reports: dict[int, RowReport]) -
                     run.claims.append(_NewClaim(
                         Claim.Kind.CRITICAL_ILLNESS, rec, cov, cov.person_id, py, S.PENDING_UPLOAD, P.NONE,
                         r.critical_illness.amount, ci_flags,
-                        adj.critical_illness_computation(plan_year=py, rules=r.critical_illness,
-                                                         code=rec.diagnosis_code, prefix=prefix, coverage_id=cov.id),
+                        _json(adj.critical_illness_computation(plan_year=py, rules=r.critical_illness,
+                                                               code=rec.diagnosis_code, prefix=prefix,
+                                                               coverage_id=cov.id)),
                         rep))
                     if not rep.flags and ci_flags:
                         rep.flags = ci_flags
@@ -551,8 +560,7 @@ def _write(run: _Run, *, actor: User | None, source: str, batch: SettlementImpor
     for v in run.voids:
         if v.state.new is not None:
             v.state.number = v.report.claim = v.state.new.number
-    _insert_records(run, batch=batch, source=source, now=now)
-    record_ids = dict(SettlementRecord.objects.filter(batch=batch).values_list("serial", "id"))
+    record_ids = _insert_records(run, batch=batch, source=source, now=now)
     run.clock.lap("write_records")
     _insert_claims(run, record_ids=record_ids, now=now)
     run.clock.lap("write_claims")
@@ -579,32 +587,46 @@ def _day_adapter() -> Callable[[date], Any]:
     return date.isoformat
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps(**options) builds one a call
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    return _ENCODE(value).encode()
+
+
 def _list_json(values: list[str]) -> str:
     return json.dumps(values) if values else "[]"
 
 
-def _insert_records(run: _Run, *, batch: SettlementImport, source: str, now: Any) -> None:
+_RECORD_FIELDS = (
+    "serial", "id_hash", "id_number", "name", "hospital_name", "admitted_on", "discharged_on", "diagnosis_code",
+    "diagnosis_name", "total_cost", "fund_paid", "self_pay", "self_expense", "settled_on", "settlement_type",
+    "original_serial", "person", "coverage", "outcome", "amount", "flags", "reasons", "critical_illness",
+    "source", "batch", "row_number", "raw", "created_at")
+
+
+def _insert_records(run: _Run, *, batch: SettlementImport, source: str, now: Any) -> dict[str, int]:
+    """COPY the records (rows made as COPY sends them, never all at once); serial -> record id. On
+    PostgreSQL the ids are taken from the sequence first and sent with the rows."""
     f = SettlementRecord._meta.get_field
     day = _day_adapter()
     stamp = db_value(f("created_at"), now)
-    dumps = json.dumps
-    rows = []
     hashes = run.hashes
     reversal = SettlementRecord.Type.REVERSAL.value
-    for rec, rep, pid, cov_id in run.to_store:
-        rows.append((
-            rec.serial, hashes[rec.id_number], encrypt_str(rec.id_number), rec.name,
-            rec.hospital_name, day(rec.admitted_on), day(rec.discharged_on), rec.diagnosis_code,
-            rec.diagnosis_name, rec.total_cost, rec.fund_paid, rec.self_pay, rec.self_expense,
-            day(rec.settled_on), reversal if rec.is_reversal else "",
-            rec.original_serial, pid, cov_id, rep.outcome, rep.amount, _list_json(rep.flags), _list_json(rep.reasons),
-            rep.critical_illness or "", source, batch.pk, rec.row, dumps(rec.raw, ensure_ascii=False), stamp,
-        ))
-    insert_rows(SettlementRecord, (
-        "serial", "id_hash", "id_number", "name", "hospital_name", "admitted_on", "discharged_on", "diagnosis_code",
-        "diagnosis_name", "total_cost", "fund_paid", "self_pay", "self_expense", "settled_on", "settlement_type",
-        "original_serial", "person", "coverage", "outcome", "amount", "flags", "reasons", "critical_illness",
-        "source", "batch", "row_number", "raw", "created_at"), rows)
+    ids = reserve_ids(SettlementRecord, len(run.to_store))
+    rows = ((
+        rec.serial, hashes[rec.id_number], encrypt_str(rec.id_number), rec.name,
+        rec.hospital_name, day(rec.admitted_on), day(rec.discharged_on), rec.diagnosis_code,
+        rec.diagnosis_name, rec.total_cost, rec.fund_paid, rec.self_pay, rec.self_expense,
+        day(rec.settled_on), reversal if rec.is_reversal else "",
+        rec.original_serial, pid, cov_id, rep.outcome, rep.amount, _list_json(rep.flags), _list_json(rep.reasons),
+        rep.critical_illness or "", source, batch.pk, rec.row, rec.raw_json(), stamp,
+    ) for rec, rep, pid, cov_id in run.to_store)
+    if ids is None:
+        insert_rows(SettlementRecord, _RECORD_FIELDS, rows)
+        return dict(SettlementRecord.objects.filter(batch=batch).values_list("serial", "id"))
+    insert_rows(SettlementRecord, ("id", *_RECORD_FIELDS), ((pk, *row) for pk, row in zip(ids, rows, strict=True)))
+    return {item[0].serial: pk for pk, item in zip(ids, run.to_store, strict=True)}
 
 
 _CLAIM_FIELDS = (
@@ -620,47 +642,55 @@ def _insert_claims(run: _Run, *, record_ids: dict[str, int], now: Any) -> None:
         return
     f = Claim._meta.get_field
     day, stamp = _day_adapter(), db_value(f("created_at"), now)
-    dumps = json.dumps
-    rows = []
-    for c in run.claims:
-        rec = c.record
-        hospital = c.kind == Claim.Kind.HOSPITAL
-        status, payment = c.status, c.payment_state
-        reject_reason = reject_code = ""
-        if c.voided:
-            status, payment, reject_reason, reject_code = S.REJECTED, P.NONE, REVERSED_TEXT, REVERSED_CODE
-        completed = status == S.COMPLETED
-        rows.append((
-            c.number, c.kind, "", "", None, "", None, c.person_id, c.cov.id, c.cov.unit_id, c.plan_year.pk, status,
-            payment, c.amount, c.amount if completed else None, "", None,
-            dumps(c.computation, ensure_ascii=False), adj.rule_version(c.plan_year), _list_json(c.flags),
-            record_ids[rec.serial], day(rec.admitted_on), rec.diagnosis_code, rec.diagnosis_name,
-            rec.hospital_name, day(rec.admitted_on), day(rec.discharged_on),
-            stamp if hospital else None, stamp if completed else None, None, stamp, reject_reason, reject_code, "",
-        ))
-    insert_rows(Claim, _CLAIM_FIELDS, rows)
-    numbers = [c.number for c in run.claims]
-    ids: dict[str, int] = {}
-    for chunk in _chunks(numbers, 5000):
-        ids.update(Claim.objects.filter(number__gte=chunk[0], number__lte=chunk[-1]).values_list("number", "id"))
-    events = []
+    reserved = reserve_ids(Claim, len(run.claims))
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for c in run.claims:
+            rec = c.record
+            hospital = c.kind == Claim.Kind.HOSPITAL
+            status, payment = c.status, c.payment_state
+            reject_reason = reject_code = ""
+            if c.voided:
+                status, payment, reject_reason, reject_code = S.REJECTED, P.NONE, REVERSED_TEXT, REVERSED_CODE
+            completed = status == S.COMPLETED
+            yield (
+                c.number, c.kind, "", "", None, "", None, c.person_id, c.cov.id, c.cov.unit_id, c.plan_year.pk,
+                status, payment, c.amount, c.amount if completed else None, "", None,
+                c.computation.decode(), adj.rule_version(c.plan_year), _list_json(c.flags),
+                record_ids[rec.serial], day(rec.admitted_on), rec.diagnosis_code, rec.diagnosis_name,
+                rec.hospital_name, day(rec.admitted_on), day(rec.discharged_on),
+                stamp if hospital else None, stamp if completed else None, None, stamp, reject_reason, reject_code, "",
+            )
+
+    if reserved is None:
+        insert_rows(Claim, _CLAIM_FIELDS, rows())
+        ids: dict[str, int] = {}
+        numbers = [c.number for c in run.claims]
+        for chunk in _chunks(numbers, 5000):
+            ids.update(Claim.objects.filter(number__gte=chunk[0], number__lte=chunk[-1]).values_list("number", "id"))
+        claim_ids = [ids[c.number] for c in run.claims]  # type: ignore[index]
+    else:
+        insert_rows(Claim, ("id", *_CLAIM_FIELDS), ((pk, *row) for pk, row in zip(reserved, rows(), strict=True)))
+        claim_ids = reserved
     E, D = ClaimEvent.Node, ClaimEvent.Decision
     empty = json.dumps({})
-    for c in run.claims:
-        cid = ids[c.number]  # type: ignore[index]
-        detail = json.dumps({"amount": f"{c.amount:.2f}", "flags": c.flags})
-        if c.kind == Claim.Kind.CRITICAL_ILLNESS:
-            events.append((cid, E.SYSTEM, "", "critical_illness", S.PENDING_UPLOAD, stamp,
-                           _("诊断符合重疾给付条件，待会员上传病理报告和出院小结"), detail))
-        elif c.status == S.COMPLETED:
-            events.append((cid, E.SYSTEM, D.AGREE, "auto_approve", S.COMPLETED, stamp, _("系统自动审核通过"), detail))
-        else:
-            events.append((cid, E.SYSTEM, "", "manual_review", S.INITIAL_REVIEW, stamp,
-                           _("转经办初审：{flags}").format(flags="、".join(FLAG_TEXT[f] for f in c.flags)), detail))
-        if c.voided:
-            events.append((cid, E.SYSTEM, D.DISAGREE, "void", S.REJECTED, stamp, REVERSED_TEXT, empty))
+    ci_text, auto_text = _("诊断符合重疾给付条件，待会员上传病理报告和出院小结"), _("系统自动审核通过")
+
+    def events() -> Iterator[tuple[Any, ...]]:
+        for cid, c in zip(claim_ids, run.claims, strict=True):
+            detail = f'{{"amount": "{c.amount:.2f}", "flags": {_list_json(c.flags)}}}'
+            if c.kind == Claim.Kind.CRITICAL_ILLNESS:
+                yield cid, E.SYSTEM, "", "critical_illness", S.PENDING_UPLOAD, stamp, ci_text, detail, None, ""
+            elif c.status == S.COMPLETED:
+                yield cid, E.SYSTEM, D.AGREE, "auto_approve", S.COMPLETED, stamp, auto_text, detail, None, ""
+            else:
+                yield (cid, E.SYSTEM, "", "manual_review", S.INITIAL_REVIEW, stamp,
+                       _("转经办初审：{flags}").format(flags="、".join(FLAG_TEXT[f] for f in c.flags)), detail, None, "")
+            if c.voided:
+                yield cid, E.SYSTEM, D.DISAGREE, "void", S.REJECTED, stamp, REVERSED_TEXT, empty, None, ""
+
     insert_rows(ClaimEvent, ("claim", "node", "decision", "action", "status", "at", "comment", "detail", "actor",
-                             "actor_label"), [(*e, None, "") for e in events])
+                             "actor_label"), events())
 
 
 FLAG_TEXT = {adj.ABOVE_THRESHOLD: "金额达到人工审核标准", adj.OVERLAPPING_STAY: "住院时间与其他住院重叠",

@@ -10,6 +10,7 @@ apply: a unique or exclusion violation raises IntegrityError exactly as bulk_cre
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -60,8 +61,9 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     which PostgreSQL and SQLite both understand). Returns the number of rows sent. Database errors
     surface as Django's (IntegrityError for a constraint).
     """
-    rows = list(rows)
-    if not rows:
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
         return 0
     meta = model._meta
     qn = connection.ops.quote_name
@@ -69,30 +71,48 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     columns = ", ".join(qn(meta.get_field(f).column) for f in fields)  # type: ignore[union-attr,arg-type]
     tail = f" {on_conflict}" if on_conflict else ""
     if connection.vendor == "postgresql":
-        _copy_rows(table, columns, rows, tail)
-    else:
-        # SQLite runs in-process: executemany has no round trips to save and no parameter limit.
-        with connection.cursor() as cursor:
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){tail}", rows)  # nosec B608 # identifiers from model meta, values bound
-    return len(rows)
+        # A generator is consumed as COPY sends it: the rows never all exist at once.
+        return _copy_rows(table, columns, itertools.chain((first,), it), tail)
+    # SQLite runs in-process: executemany has no round trips to save and no parameter limit.
+    values = [first, *it]
+    with connection.cursor() as cursor:
+        placeholders = ", ".join(["%s"] * len(fields))
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){tail}", values)  # nosec B608 # identifiers from model meta, values bound
+    return len(values)
 
 
-def _copy_rows(table: str, columns: str, rows: list[Sequence[Any]], tail: str) -> None:
+def _copy_rows(table: str, columns: str, rows: Iterable[Sequence[Any]], tail: str) -> int:
     """PostgreSQL: COPY is several times faster than multi-row INSERTs and needs no statement parsing.
     With `tail` (ON CONFLICT ...) the rows go through a temporary table first."""
     connection.ensure_connection()
+    count = 0
     with connection.wrap_database_errors, connection.connection.cursor() as cursor:
         target = table
         if tail:
             target = "_bulk_rows"
             cursor.execute(f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")  # nosec B608 # identifiers from model meta
         with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            write = copy.write_row
             for row in rows:
-                copy.write_row(row)
+                write(row)
+                count += 1
         if tail:
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {target}{tail}")  # nosec B608 # identifiers from model meta
             cursor.execute(f"DROP TABLE {target}")
+    return count
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """PostgreSQL: `count` new primary keys of `model` from its table's sequence (ascending), for a bulk
+    writer that sends the ids with the rows instead of reading them back afterwards. None on SQLite,
+    which has no sequence: the caller reads the ids back there."""
+    if connection.vendor != "postgresql" or count <= 0:
+        return None
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [meta.db_table, meta.pk.column, count])  # type: ignore[union-attr]
+        return sorted(r[0] for r in cursor.fetchall())
 
 
 class AnyOf(Lookup):  # type: ignore[type-arg]
@@ -119,3 +139,4 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
 def any_chunk_size() -> int:
     """Keys per AnyOf look-up: one array holds them all on PostgreSQL; SQLite caps bound parameters."""
     return 50_000 if connection.vendor == "postgresql" else 5000
+
