@@ -10,6 +10,7 @@ apply: a unique or exclusion violation raises IntegrityError exactly as bulk_cre
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -140,3 +141,54 @@ def any_chunk_size() -> int:
     """Keys per AnyOf look-up: one array holds them all on PostgreSQL; SQLite caps bound parameters."""
     return 50_000 if connection.vendor == "postgresql" else 5000
 
+
+def table_rows_estimate(model: type[models.Model]) -> int:
+    """PostgreSQL's estimate of the rows in `model`'s table (pg_class.reltuples: no scan; -1 before the
+    table was first analysed counts as 0). 0 elsewhere."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        row = cursor.fetchone()
+    return max(int(row[0]), 0) if row else 0
+
+
+@contextlib.contextmanager
+def indexes_rebuilt(model: type[models.Model]) -> Iterator[None]:
+    """PostgreSQL, inside the caller's transaction: drop the table's secondary indexes, unique, exclusion
+    and foreign-key constraints, run the block (a load of more rows than the table holds), then build
+    them all again. One sorted build per index and one validating join per foreign key cost a fraction
+    of maintaining every index and checking every key row by row. The same names and definitions come
+    back, and a violation (an overlap the exclusion constraint forbids, a duplicate) raises IntegrityError
+    on the rebuild as it would have on the insert; the caller's rollback restores the old ones. The
+    table is locked against readers and writers until the transaction ends: for loads such as the
+    go-live import, not for everyday writes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    table = model._meta.db_table
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE conrelid = %s::regclass AND contype IN ('u', 'f', 'x')", [table])
+        constraints = cursor.fetchall()
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND "
+                       "tablename = %s AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = "
+                       "%s::regclass)", [table, table])
+        indexes = cursor.fetchall()
+        # Foreign keys change the tables they point at, which PostgreSQL refuses while deferred checks of
+        # rows written earlier in the transaction are pending: run those checks now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for name, _kind, _definition in constraints:
+            cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {qn(name)}")
+    yield
+    order = {"u": 0, "x": 1, "f": 2}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, _kind, definition in sorted(constraints, key=lambda c: order[c[1]]):
+            cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")

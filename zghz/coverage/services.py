@@ -7,6 +7,7 @@ who is covered and closes its own lines, members keeps the people.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zghz.core.bulk import db_value, insert_rows
+from zghz.core.bulk import db_value, indexes_rebuilt, insert_rows, table_rows_estimate
 from zghz.core.errors import DomainError
 from zghz.plans.models import PlanYear
 
@@ -78,11 +79,20 @@ class CoverageRow:
     premium: Decimal
 
 
-def coverage_insert_many(*, rows: Iterable[CoverageRow]) -> int:
+# A load of at least this many coverages, and more than the table holds, is written with the indexes and
+# constraints rebuilt afterwards (core.bulk.indexes_rebuilt): the go-live import of a city's history.
+REBUILD_MIN_ROWS = 200_000
+
+
+def coverage_insert_many(*, rows: Iterable[CoverageRow], expected: int = 0) -> int:
     """Store `rows` as they are, without a work order (工单编号 blank): coverage brought from the previous
     system (SPEC §5.1), whose caller has decided the dates and checked overlaps. Inside the caller's
     transaction and under its audit row; COPY on PostgreSQL. Overlapping cover raises DomainError
-    `coverage_overlap` (the exclusion constraint or the unique start) and stores nothing."""
+    `coverage_overlap` (the exclusion constraint or the unique start) and stores nothing.
+
+    `expected`: how many rows are coming. At least REBUILD_MIN_ROWS, and more than the table holds, and
+    the table's indexes and constraints are dropped for the load and built again after it (the table is
+    locked meanwhile), which takes a fraction of the time of maintaining them row by row."""
     field = Coverage._meta.get_field
     now = db_value(field("created_at"), timezone.now())
     pg = connection.vendor == "postgresql"
@@ -91,8 +101,9 @@ def coverage_insert_many(*, rows: Iterable[CoverageRow]) -> int:
     money = (lambda m: m) if pg else functools.partial(db_value, field("premium"))
     values = ((r.person_id, r.plan_id, r.plan_year_id, r.unit_id, None, "", day(r.start_date), day(r.end_date),
                day(r.waiting_until), money(r.premium), now) for r in rows)
+    rebuild = expected >= REBUILD_MIN_ROWS and expected > table_rows_estimate(Coverage)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), indexes_rebuilt(Coverage) if rebuild else contextlib.nullcontext():
             return insert_rows(Coverage, _FIELDS, values)
     except IntegrityError:
         raise DomainError(_("部分人员在该参保项目下已有重叠的保障期，无法导入"), code="coverage_overlap",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -268,17 +268,30 @@ def coverage_import(*, source: str | os.PathLike[str] | bytes | BinaryIO, filena
     ci_code, ci_unit, ci_plan, ci_start, ci_end = (cols["credit_code"], cols["unit_name"], cols["plan"],
                                                    cols["start"], cols["end"])
     code_ok: dict[str, bool] = {}
+    # Cell text -> its normalised value, once per distinct cell: a million rows name a few thousand units,
+    # and every line then holds the one string of its unit rather than a copy of its own.
+    codes: dict[str, str] = {}
+    names: dict[str, str] = {}
+    plan_keys: dict[str, str] = {}
     lines: list[_Line] = []
     errors: dict[int, list[str]] = {}
-    for t in table.rows:
+    rows = table.rows
+    del table  # from here on each sheet row is let go once decided (the lines keep what they need)
+    rows.reverse()
+    while rows:
+        t = rows.pop()
         cells = t.cells
-        person = people.get(t.number)
+        person = people.pop(t.number, None)
         if person is None:  # the five person cells hold nothing (the roster reader leaves such rows out)
             person = RosterRow(t.number, "", "", "", "", "")
             validate_rows([person], min_age=0, max_age=200, on_date=date(2000, 1, 1), today=today)
         reasons = [c for c in person.reasons if c not in _NOT_APPLICABLE]
         raw_code = cells[ci_code]
-        code = normalise_credit_code(raw_code if raw_code.__class__ is str else str(raw_code or ""))  # type: ignore[arg-type]
+        code = codes.get(raw_code) if raw_code.__class__ is str else None  # type: ignore[call-overload]
+        if code is None:
+            code = normalise_credit_code(raw_code if raw_code.__class__ is str else str(raw_code or ""))  # type: ignore[arg-type]
+            if raw_code.__class__ is str:
+                codes[raw_code] = code  # type: ignore[index]
         if not code:
             reasons.append("credit_code_missing")
         else:
@@ -288,11 +301,19 @@ def coverage_import(*, source: str | os.PathLike[str] | bytes | BinaryIO, filena
             if not ok:
                 reasons.append("credit_code_invalid")
         unit_cell = cells[ci_unit]
-        unit_name = normalise_text(unit_cell if unit_cell.__class__ is str else str(unit_cell or ""))  # type: ignore[arg-type]
+        unit_name = names.get(unit_cell) if unit_cell.__class__ is str else None  # type: ignore[call-overload]
+        if unit_name is None:
+            unit_name = normalise_text(unit_cell if unit_cell.__class__ is str else str(unit_cell or ""))  # type: ignore[arg-type]
+            if unit_cell.__class__ is str:
+                names[unit_cell] = unit_name  # type: ignore[index]
         if not unit_name:
             reasons.append("unit_name_missing")
         plan_cell = cells[ci_plan]
-        plan_key = normalise_text(plan_cell if plan_cell.__class__ is str else str(plan_cell or ""))  # type: ignore[arg-type]
+        plan_key = plan_keys.get(plan_cell) if plan_cell.__class__ is str else None  # type: ignore[call-overload]
+        if plan_key is None:
+            plan_key = normalise_text(plan_cell if plan_cell.__class__ is str else str(plan_cell or ""))  # type: ignore[arg-type]
+            if plan_cell.__class__ is str:
+                plan_keys[plan_cell] = plan_key  # type: ignore[index]
         plan = plans.get(plan_key) if plan_key else None
         if not plan_key:
             reasons.append("plan_missing")
@@ -315,6 +336,7 @@ def coverage_import(*, source: str | os.PathLike[str] | bytes | BinaryIO, filena
         if reasons:
             errors[t.number] = list(dict.fromkeys(reasons))
         lines.append(_Line(person, code, unit_name, plan.pk if plan else 0, plan_year, start, end))
+    del people, codes, names, plan_keys
     report.timings["decide_rows"] = clock() - t0
     step(2, 5)
 
@@ -395,8 +417,8 @@ def coverage_import(*, source: str | os.PathLike[str] | bytes | BinaryIO, filena
         cur = latest.get(ln.id_hash)
         if cur is None or (ln.start, ln.person.row) >= (cur.start, cur.person.row):  # type: ignore[operator]
             latest[ln.id_hash] = ln
+    # Sealed as COPY sends them (encryption overlaps the database's work; no list of a million ciphertexts).
     person_rows = _person_rows(latest.values())
-    report.timings["seal"] = clock() - t0
     step(4, 5)
     units: dict[str, str] = {}
     for ln in new:
@@ -410,7 +432,7 @@ def coverage_import(*, source: str | os.PathLike[str] | bytes | BinaryIO, filena
             person_id=person_ids[ln.id_hash], plan_id=ln.plan_id, plan_year_id=ln.plan_year.pk,  # type: ignore[union-attr]
             unit_id=unit_ids[ln.credit_code], start_date=ln.start, end_date=ln.end,  # type: ignore[arg-type]
             waiting_until=waiting[ln.person.row], premium=ln.plan_year.premium)  # type: ignore[union-attr]
-            for ln in new))
+            for ln in new), expected=len(new))
         report.timings["coverage"] = clock() - t0
         record(action="coverage.import", actor=actor, created=report.created, unchanged=report.unchanged,
                filename=filename[:200])
@@ -418,13 +440,10 @@ def coverage_import(*, source: str | os.PathLike[str] | bytes | BinaryIO, filena
     return report
 
 
-def _person_rows(lines: Iterable[_Line]) -> list[PersonRow]:
-    out = []
+def _person_rows(lines: Iterable[_Line]) -> Iterator[PersonRow]:
     for ln in lines:
         p = ln.person
-        out.append(PersonRow(id_hash=ln.id_hash, name=p.name, id_number=seal(p.id_number),
-                             birth_date=date(int(p.id_number[6:10]), int(p.id_number[10:12]),
-                                             int(p.id_number[12:14])),
-                             phone=seal(p.phone), phone_hash=blind_index(p.phone, purpose="phone") if p.phone else "",
-                             bank_card=seal(p.card) if p.card else Sealed(""), bank_name=p.bank))
-    return out
+        yield PersonRow(id_hash=ln.id_hash, name=p.name, id_number=seal(p.id_number),
+                        birth_date=date(int(p.id_number[6:10]), int(p.id_number[10:12]), int(p.id_number[12:14])),
+                        phone=seal(p.phone), phone_hash=blind_index(p.phone, purpose="phone") if p.phone else "",
+                        bank_card=seal(p.card) if p.card else Sealed(""), bank_name=p.bank)

@@ -7,7 +7,7 @@ created for them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -61,7 +61,7 @@ _ON_CONFLICT = ("ON CONFLICT (id_hash) DO UPDATE SET name = excluded.name, phone
 _KEEP_KNOWN = "ON CONFLICT (id_hash) DO NOTHING"
 
 
-def person_upsert_many(*, rows: Sequence[PersonRow], keep_known: bool = False) -> dict[str, int]:
+def person_upsert_many(*, rows: Iterable[PersonRow], keep_known: bool = False) -> dict[str, int]:
     """Create the unknown people of `rows` and update the known ones; returns id_hash -> person id.
 
     `rows` name distinct people. Set-based: one COPY on PostgreSQL (one INSERT on SQLite) and one look-up
@@ -72,12 +72,18 @@ def person_upsert_many(*, rows: Sequence[PersonRow], keep_known: bool = False) -
     `keep_known`: known people keep what they have (records from the previous system are older than
     any roster the scheme has seen), only unknown ones are created.
     """
-    if not rows:
-        return {}
     field = Person._meta.get_field
     now = db_value(field("created_at"), timezone.now())
-    values = [(r.id_hash, r.name, r.id_number, db_value(field("birth_date"), r.birth_date), r.phone, r.phone_hash,
-               r.bank_card, r.bank_name, now, now) for r in rows]
+    birth = field("birth_date")
+    hashes: list[str] = []
+
+    def values() -> Iterator[tuple[object, ...]]:  # made as COPY sends them: `rows` may be a generator
+        for r in rows:
+            hashes.append(r.id_hash)
+            yield (r.id_hash, r.name, r.id_number, db_value(birth, r.birth_date), r.phone, r.phone_hash, r.bank_card,
+                   r.bank_name, now, now)
+
     with transaction.atomic():
-        insert_rows(Person, _FIELDS, values, on_conflict=_KEEP_KNOWN if keep_known else _ON_CONFLICT)
-        return person_ids_by_id_hash(r.id_hash for r in rows)
+        if not insert_rows(Person, _FIELDS, values(), on_conflict=_KEEP_KNOWN if keep_known else _ON_CONFLICT):
+            return {}
+        return person_ids_by_id_hash(hashes)

@@ -91,6 +91,14 @@ def test_it_reads_csv_in_the_encodings_excel_and_wps_write(encoding: str) -> Non
     assert [(r.number, r["serial"], r["name"]) for r in table.rows] == [(3, "JS0001", "王小明"), (5, "JS0002", "欧阳·娜娜")]
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_it_reads_csv_lines_ending_in_any_newline_with_line_breaks_inside_quotes(ending: str) -> None:
+    text = ending.join([",".join(HEADER), f'JS0001,{ID},"王小明{ending}（住院）",1,', f"JS0002,{ID},李四,2,"])
+    rows = settlement(text.encode(), "s.csv")
+    assert [(r.number, r["serial"], r["name"]) for r in rows] == [(2, "JS0001", f"王小明{ending}（住院）"),
+                                                                 (3, "JS0002", "李四")]
+
+
 def test_it_reads_tab_separated_and_utf16_text_and_quoted_fields() -> None:
     rows = [HEADER, ["JS0001", ID, "王小明", "100", ""]]
     for data in (csv_bytes(rows, "utf-8", "\t"), b"\xff\xfe" + csv_bytes(rows, "utf-16-le", "\t"),

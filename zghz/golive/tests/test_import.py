@@ -261,3 +261,47 @@ def test_registering_a_historical_code_goes_through_review_before_the_history_sh
     assert coverage_of_unit(unit, RecordFilter(year=2024)).count() == 2
     page = client.get(reverse("portal:records"), {"year": "2024"})
     assert "王历史" in page.content.decode()
+
+
+def _schema_of(table: str) -> set[tuple[str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        indexes = set(cur.fetchall())
+        cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass",
+                    [table])
+        return indexes | set(cur.fetchall())
+
+
+def test_a_load_larger_than_the_table_rebuilds_its_indexes_and_constraints(postgresql: None, years: dict[int, Any],
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from zghz.coverage import services as coverage_services
+
+    monkeypatch.setattr(coverage_services, "REBUILD_MIN_ROWS", 2)
+    before = _schema_of("coverage_coverage")
+    assert any(name == "coverage_no_overlap" for name, _d in before)
+    report = run([row(), row(P1, "2025/1/1", "2025/12/31"), row(P2)])
+    assert report.created == 3 and Coverage.objects.count() == 3
+    assert _cov(P1, date(2025, 1, 1)).waiting_until == date(2025, 1, 1)  # continues 2024 without waiting
+    assert _schema_of("coverage_coverage") == before
+
+
+def test_the_rebuilt_exclusion_constraint_still_refuses_overlapping_cover(postgresql: None, personas: Personas,
+                                                                          years: dict[int, Any],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from zghz.coverage import services as coverage_services
+    from zghz.coverage.services import CoverageRow, coverage_insert_many
+
+    monkeypatch.setattr(coverage_services, "REBUILD_MIN_ROWS", 2)
+    before = _schema_of("coverage_coverage")
+    person = make_person(id_number=P1)
+    py = years[2024]
+    rows = [CoverageRow(person_id=person.pk, plan_id=py.plan_id, plan_year_id=py.pk, unit_id=personas.unit_a.pk,
+                        start_date=start, end_date=start + timedelta(days=364), waiting_until=start,
+                        premium=py.premium) for start in (date(2024, 1, 1), date(2024, 6, 1))]
+    with pytest.raises(DomainError) as e:
+        coverage_insert_many(rows=rows, expected=len(rows))
+    assert e.value.code == "coverage_overlap"
+    assert Coverage.objects.count() == 0
+    assert _schema_of("coverage_coverage") == before
