@@ -20,10 +20,12 @@ from zghz.claims.models import Claim
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
 from zghz.core.idcard import mask_card
+from zghz.core.jobs import progress_percent
 from zghz.payouts.bankfiles import default_template_code
-from zghz.payouts.models import PayoutBatch, PayoutLine, PayoutReturn
+from zghz.payouts.models import JobStatus, PayoutBatch, PayoutLine, PayoutReturn
 from zghz.payouts.selectors import (
     batch_for_staff,
+    batch_job_for_staff,
     batch_lines,
     batches_for_staff,
     payable_preview,
@@ -32,10 +34,12 @@ from zghz.payouts.selectors import (
     recovery_for_staff,
 )
 from zghz.payouts.services import (
-    payout_batch_create,
+    BATCH_JOB,
+    RETURN_JOB,
     payout_batch_export,
+    payout_batch_request,
     payout_lines_mark,
-    payout_return_import,
+    payout_return_start,
     recovery_resolve,
 )
 
@@ -101,20 +105,34 @@ def batch_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                                    "district": data.get("district")}
         if request.method == "POST":
             try:
-                batch = payout_batch_create(actor=user, **filters)
+                job = payout_batch_request(actor=user, **filters)
             except DomainError as e:
                 form_error(form, e)
                 status = 400
             else:
-                messages.success(request, _("已生成支付批次 {number}：{count} 笔，共 {amount} 元。请导出银行文件。").format(
-                    number=batch.number, count=batch.line_count, amount=batch.total_amount))
-                return redirect("backoffice:payout_batch_detail", batch.number)
+                return redirect("backoffice:payout_batch_job", job.pk)
         preview = payable_preview(**filters)
     else:
         status = 400
     return render(request, "backoffice/payouts/create.html", {
         "nav": "payouts", "form": form, "preview": preview,
     }, status=status)
+
+
+@staff_view(perm=PERM, write=True)
+@require_GET
+def batch_job(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
+    """The progress of one 生成批次; once made, its batch."""
+    job = batch_job_for_staff(request.user, job_id)
+    if job.batch is not None:
+        batch = job.batch
+        messages.success(request, _("已生成支付批次 {number}：{count} 笔，共 {amount} 元。请导出银行文件。").format(
+            number=batch.number, count=batch.line_count, amount=batch.total_amount))
+        return redirect("backoffice:payout_batch_detail", batch.number)
+    return render(request, "backoffice/payouts/job.html", {
+        "nav": "payouts", "job": job, "percent": progress_percent(BATCH_JOB, job.pk, finished=job.is_finished),
+        "kind_label": dict(Claim.Kind.choices).get(job.kind, ""),
+    })
 
 
 def _detail(request: AuthenticatedHttpRequest, batch: PayoutBatch, *, upload_form: ReturnUploadForm | None = None,
@@ -134,6 +152,8 @@ def _detail(request: AuthenticatedHttpRequest, batch: PayoutBatch, *, upload_for
         "export_form": ExportForm(initial={"template": default_template_code()}),
         "upload_form": upload_form or ReturnUploadForm(), "mark_form": mark_form or MarkForm(),
         "last_return": last_return, "kind_label": dict(Claim.Kind.choices).get(batch.kind, ""),
+        "return_percent": progress_percent(RETURN_JOB, last_return.pk, finished=last_return.is_finished)
+        if last_return else 0,
     }, status=status)
 
 
@@ -167,11 +187,16 @@ def batch_return(request: AuthenticatedHttpRequest, batch: PayoutBatch) -> HttpR
     if not form.is_valid():
         return _detail(request, batch, upload_form=form, status=400)
     try:
-        result = payout_return_import(actor=request.user, batch=batch, upload=form.cleaned_data["file"])
+        started = payout_return_start(actor=request.user, batch=batch, upload=form.cleaned_data["file"])
     except DomainError as e:
         form_error(form, e)
         return _detail(request, batch, upload_form=form, status=e.status if e.status in (403, 409) else 400)
-    if result.outcome == PayoutReturn.Outcome.APPLIED:
+    result = PayoutReturn.objects.get(pk=started.pk)
+    if not result.is_finished:
+        messages.success(request, _("回盘文件已上传，正在导入，完成后本页显示结果。"))
+    elif result.status == JobStatus.FAILED:
+        messages.error(request, result.error)
+    elif result.outcome == PayoutReturn.Outcome.APPLIED:
         messages.success(request, _("回盘已确认：成功 {ok} 笔，失败 {bad} 笔。").format(
             ok=result.success_count, bad=result.failed_count))
     else:

@@ -373,6 +373,20 @@ def save_upload(checked: CheckedUpload, *, purpose: str, actor: Any, unit: Any =
     return stored
 
 
+SPREADSHEET_CONTENT_TYPES = {"csv": "text/csv", "xls": "application/vnd.ms-excel",
+                             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def save_spreadsheet(data: bytes, *, name: str, purpose: str, actor: Any, unit: Any = None) -> StoredFile:
+    """Encrypt and store an uploaded spreadsheet for a background job (check_spreadsheet first: size,
+    type by content, macros, zip bombs), like save_upload: random name, audited, deleted again when the
+    enclosing atomic_with_uploads block does not commit."""
+    kind = check_spreadsheet(data, name)
+    clean = CleanFile(data=data, ext=kind, content_type=SPREADSHEET_CONTENT_TYPES[kind])
+    original = (name or f"file.{kind}").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or f"file.{kind}"
+    return save_upload(CheckedUpload(clean=clean, original_name=original), purpose=purpose, actor=actor, unit=unit)
+
+
 def store_upload(*, upload: UploadedFile, purpose: str, actor: Any, unit: Any = None,
                  allowed: set[str] = DOCUMENT_TYPES) -> StoredFile:
     """check_upload + save_upload for one file. Raises DomainError with a Chinese message (nothing stored).

@@ -128,8 +128,42 @@ class PayoutLine(models.Model):
         return f"{self.batch_id}#{self.seq}"
 
 
+class JobStatus(models.TextChoices):
+    """Where a background job of 支付批次 stands (zghz.core.jobs)."""
+
+    QUEUED = "queued", _("处理中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("处理失败")
+
+
+class PayoutBatchJob(models.Model):
+    """One 生成批次 a 财务 asked for: the filters, then the batch it made (or why it could not)."""
+
+    status = models.CharField(_("状态"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    month = models.DateField(_("完成月份"), null=True, blank=True)
+    kind = models.CharField(_("报销险种"), max_length=20, blank=True)
+    district = models.ForeignKey("units.District", verbose_name=_("所属区局"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    expected_count = models.PositiveIntegerField(_("预计笔数"), default=0)
+    created_by = models.ForeignKey("accounts.User", verbose_name=_("创建人"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    batch = models.OneToOneField(PayoutBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="job")
+    error = models.CharField(_("错误"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("生成批次任务")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status != JobStatus.QUEUED
+
+
 class PayoutReturn(models.Model):
-    """One 回盘 upload: applied, or refused with the differences and bad rows it showed (kept either way)."""
+    """One 回盘 upload: queued (the file stored encrypted, read by a background task), then applied, or
+    refused with the differences and bad rows it showed (kept either way)."""
 
     class Outcome(models.TextChoices):
         APPLIED = "applied", _("已确认")
@@ -142,7 +176,10 @@ class PayoutReturn(models.Model):
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     file_name = models.CharField(_("文件名"), max_length=255)
     sha256 = models.CharField(max_length=64)
-    outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=JobStatus.choices, default=JobStatus.DONE)
+    file = models.ForeignKey("files.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices, blank=True)
     rows = models.PositiveIntegerField(_("行数"), default=0)
     success_count = models.PositiveIntegerField(_("成功笔数"), default=0)
     failed_count = models.PositiveIntegerField(_("失败笔数"), default=0)
@@ -153,6 +190,10 @@ class PayoutReturn(models.Model):
     class Meta:
         ordering = ["-uploaded_at", "-id"]
         verbose_name = _("回盘")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status != JobStatus.QUEUED
 
 
 class PayoutSequence(models.Model):

@@ -5,8 +5,10 @@ from django.utils.translation import gettext_lazy
 from zghz.audit.registry import register_actions
 
 register_actions({
+    "payout_batch.request": gettext_lazy("提交生成支付批次"),
     "payout_batch.create": gettext_lazy("生成支付批次"),
     "payout_batch.export": gettext_lazy("导出银行文件"),
+    "payout_return.upload": gettext_lazy("上传回盘"),
     "payout_return.import": gettext_lazy("导入回盘"),
     "payout_line.mark": gettext_lazy("标记支付结果"),
     "recovery.resolve": gettext_lazy("处理待追回"),

@@ -16,7 +16,7 @@ from zghz.accounts.policy import sees_all_districts, staff_can
 from zghz.claims.models import Claim, Recovery
 from zghz.units.models import District
 
-from .models import PayoutBatch, PayoutLine
+from .models import PayoutBatch, PayoutBatchJob, PayoutLine
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -93,6 +93,15 @@ def batch_for_staff(user: User, number: str) -> PayoutBatch:
     if batch is None:
         raise Http404
     return batch
+
+
+def batch_job_for_staff(user: User, job_id: int) -> PayoutBatchJob:
+    """A 生成批次 of any 财务 (they share the pool): 404 for anyone else or an unknown id."""
+    job = (PayoutBatchJob.objects.select_related("batch", "district", "created_by").filter(pk=job_id).first()
+           if can_run_payout(user) else None)
+    if job is None:
+        raise Http404
+    return job
 
 
 def line_for_staff(user: User, batch: PayoutBatch, line_id: int) -> PayoutLine:

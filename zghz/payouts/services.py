@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,22 +31,28 @@ from zghz.accounts.policy import staff_can
 from zghz.audit.services import record
 from zghz.claims.models import Claim, ClaimEvent, Recovery
 from zghz.claims.settlements import REVERSED_CODE, REVERSED_TEXT
-from zghz.core.bulk import db_value, insert_rows
+from zghz.core.bulk import AnyOf, any_chunk_size, db_value, insert_rows
 from zghz.core.errors import AlreadyProcessed, DomainError
+from zghz.core.jobs import enqueue, progress_clear, progress_reporter, run_once
 from zghz.core.numbers import reserve_numbers
 from zghz.core.workflow import lock, transition
-from zghz.files.services import check_spreadsheet, read_upload
+from zghz.files.services import atomic_with_uploads, read_stored, read_upload, save_spreadsheet
 from zghz.sms.services import QueuedSms, sms_queue_many
 from zghz.units.models import District
 
 from . import returns
 from .bankfiles import BankFile, BankLine, template_for
-from .models import PayoutBatch, PayoutLine, PayoutReturn, PayoutSequence
-from .selectors import can_run_payout, payable_claims
+from .models import JobStatus, PayoutBatch, PayoutBatchJob, PayoutLine, PayoutReturn, PayoutSequence
+from .selectors import can_run_payout, payable_claims, payable_preview
 
 B = PayoutBatch.Status
 L = PayoutLine.Status
 CHUNK = 1000
+# Jobs this small run at once in the request (the page shows the result); larger ones on a worker.
+INLINE_MAX_LINES = 2000
+INLINE_MAX_RETURN_BYTES = 256 * 1024
+FAILED_TEXT = "处理失败，请重试；如仍有问题请联系管理员"
+BATCH_JOB, RETURN_JOB = "payout-batch", "payout-return"
 
 MAKER_CHECKER = _("创建本批次的财务人员不能确认本批次的回盘或标记明细，请由其他财务人员操作")
 
@@ -87,16 +93,22 @@ _LINE_FIELDS = ("batch", "seq", "claim", "account_name", "bank_card", "bank_name
                 "failure_code", "failure_reason", "marked_via")
 
 
+def _check_filters(actor: User, kind: str) -> None:
+    _require_finance(actor)
+    if kind and kind not in Claim.Kind.values:
+        raise DomainError(_("报销险种不正确"), field="kind")
+
+
 def payout_batch_create(*, actor: User, month: date | None = None, kind: str = "",
-                        district: District | None = None) -> PayoutBatch:
+                        district: District | None = None,
+                        progress: Callable[[int, int], None] | None = None) -> PayoutBatch:
     """生成支付批次 from the 已完成, unpaid claims the filters select (those with a bank card and 开户行).
 
     The claims are locked and moved to 支付中 in the same transaction as the lines are written; a
     colleague creating a batch over the same claims at the same moment waits, then finds them taken.
     """
-    _require_finance(actor)
-    if kind and kind not in Claim.Kind.values:
-        raise DomainError(_("报销险种不正确"), field="kind")
+    _check_filters(actor, kind)
+    step = progress or (lambda done, total: None)
     today = timezone.localdate()
     with transaction.atomic():
         candidates = (payable_claims(month=month, kind=kind, district=district, with_account=True)
@@ -106,6 +118,7 @@ def payout_batch_create(*, actor: User, month: date | None = None, kind: str = "
         rows = list(candidates)
         if not rows:
             raise DomainError(_("没有符合条件的待支付理赔（已完成、未支付、有银行卡号和开户行）"), code="empty")
+        step(1, 4)
         ids = [r[0] for r in rows]
         moved = 0
         for part in _chunks(ids):
@@ -114,6 +127,7 @@ def payout_batch_create(*, actor: User, month: date | None = None, kind: str = "
                 payment_state=Claim.PaymentState.IN_BATCH)
         if moved != len(ids):
             raise AlreadyProcessed(_("部分理赔已被其他批次选中，请重新生成批次"))
+        step(2, 4)
         total = sum((r[2] for r in rows), Decimal("0.00"))
         batch = PayoutBatch.objects.create(number=reserve_numbers(PayoutSequence, prefix="ZF", day=today)[0], month=month.replace(day=1) if month else None,
                                            kind=kind, district=district, line_count=len(rows), total_amount=total,
@@ -127,10 +141,55 @@ def payout_batch_create(*, actor: User, month: date | None = None, kind: str = "
                     for seq, (claim_id, number, amount, name, card, bank) in enumerate(rows, start=1)))
         except IntegrityError:  # the open-line index: another batch holds one of these claims
             raise AlreadyProcessed(_("部分理赔已被其他批次选中，请重新生成批次")) from None
+        step(3, 4)
         record(action="payout_batch.create", actor=actor, obj=batch, number=batch.number, lines=len(rows),
                total=str(total), month=f"{month:%Y-%m}" if month else "", kind=kind,
                district=district.name if district else "")
     return batch
+
+
+def payout_batch_request(*, actor: User, month: date | None = None, kind: str = "",
+                         district: District | None = None) -> PayoutBatchJob:
+    """生成批次 from a page: checks the filters and that they select something, then queues the batch
+    (a background task with progress; small batches are made at once)."""
+    _check_filters(actor, kind)
+    preview = payable_preview(month=month, kind=kind, district=district)
+    if not preview.count:
+        raise DomainError(_("没有符合条件的待支付理赔（已完成、未支付、有银行卡号和开户行）"), code="empty")
+    with transaction.atomic():
+        job = PayoutBatchJob.objects.create(month=month.replace(day=1) if month else None, kind=kind,
+                                            district=district, expected_count=preview.count, created_by=actor)
+        record(action="payout_batch.request", actor=actor, obj=job, lines=preview.count,
+               month=f"{month:%Y-%m}" if month else "", kind=kind, district=district.name if district else "")
+        from .tasks import payout_batch_run
+
+        enqueue(payout_batch_run, job.pk, inline=preview.count <= INLINE_MAX_LINES)
+    return job
+
+
+def _job_failed(model: type[PayoutBatchJob] | type[PayoutReturn]) -> Callable[[Any, Exception], None]:
+    def failed(pk: Any, e: Exception) -> None:
+        message = e.message if isinstance(e, DomainError) else FAILED_TEXT
+        model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(status=JobStatus.FAILED, error=message[:255],
+                                                                    finished_at=timezone.now())
+
+    return failed
+
+
+def payout_batch_job_execute(*, job_id: int) -> str:
+    """Make the batch of one queued 生成批次 (the task's body). In one transaction with the job row: a
+    worker killed half-way leaves no batch and the job queued, and the next run makes it; a job already
+    done is not made twice."""
+    def work(job: PayoutBatchJob) -> None:
+        batch = payout_batch_create(actor=job.created_by, month=job.month, kind=job.kind, district=job.district,
+                                    progress=progress_reporter(BATCH_JOB, job.pk))
+        PayoutBatchJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, batch=batch, finished_at=timezone.now())
+
+    try:
+        return run_once(PayoutBatchJob, job_id, work,
+                        on_error=_job_failed(PayoutBatchJob))
+    finally:
+        progress_clear(BATCH_JOB, job_id)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -180,11 +239,16 @@ class Result:
     reason: str = ""
 
 
-def _paid_sms(claim_ids: list[int]) -> None:
-    """The 已支付 SMS of each paid claim, queued in this transaction and sent after it commits."""
+def _ids(items: list[int]) -> Iterator[list[int]]:
+    """Id lists in chunks of one array parameter each (AnyOf): a 回盘 marks tens of thousands at once."""
+    return _chunks(items, any_chunk_size())
+
+
+def _paid_sms(line_ids: list[int]) -> None:
+    """The 已支付 SMS of each line just paid, queued in this transaction and sent after it commits."""
     notices = []
-    for part in _chunks(claim_ids):
-        rows = (PayoutLine.objects.filter(claim_id__in=part, status=L.SUCCESS)
+    for part in _ids(line_ids):
+        rows = (PayoutLine.objects.filter(AnyOf(F("pk"), part), status=L.SUCCESS).order_by()
                 .values_list("id", "summary", "amount", "bank_card", "claim__person__phone", "claim__unit_id"))
         for line_id, number, amount, card, phone, unit_id in rows:
             if phone:
@@ -207,30 +271,35 @@ def _apply(*, actor: User, batch: PayoutBatch, results: list[Result], via: str,
             failed[(r.code or returns.failure_code(r.reason), r.reason[:255])].append(r.line_id)
     lines = PayoutLine.objects.filter(batch=batch, status=L.PENDING)
     moved = 0
-    for part in _chunks(ok_ids):
-        moved += lines.filter(pk__in=part).update(status=L.SUCCESS, **common)
     for (code, reason), ids in failed.items():
-        for part in _chunks(ids):
-            moved += lines.filter(pk__in=part).update(status=L.FAILED, failure_code=code, failure_reason=reason,
-                                                      **common)
+        for part in _ids(ids):
+            moved += lines.filter(AnyOf(F("pk"), part)).update(status=L.FAILED, failure_code=code,
+                                                                failure_reason=reason, **common)
+    if ok_ids and len(ok_ids) == lines.count():  # a whole 回盘: every line still pending succeeded
+        moved += lines.update(status=L.SUCCESS, **common)
+    else:
+        for part in _ids(ok_ids):
+            moved += lines.filter(AnyOf(F("pk"), part)).update(status=L.SUCCESS, **common)
     if moved != len(results):
         raise AlreadyProcessed(_("部分明细已被其他人员标记，请刷新页面后重试"))
     failed_ids = [i for ids in failed.values() for i in ids]
     facts: dict[int, tuple[int, Decimal, str]] = {}  # line id -> (claim id, amount, bank's reason)
-    for part in _chunks(ok_ids + failed_ids):
-        for line_id, claim_id, amount, reason in PayoutLine.objects.filter(pk__in=part).values_list(
+    for part in _ids(ok_ids + failed_ids):
+        for line_id, claim_id, amount, reason in PayoutLine.objects.filter(AnyOf(F("pk"), part)).order_by().values_list(
                 "id", "claim_id", "amount", "failure_reason"):
             facts[line_id] = (claim_id, amount, reason)
     ok_claims = [facts[i][0] for i in ok_ids]
     failed_claims = [facts[i][0] for i in failed_ids]
-    paid_amount = Subquery(PayoutLine.objects.filter(claim=OuterRef("pk"), status=L.SUCCESS).values("amount")[:1])
+    # Unordered: the partial unique index (one 成功 line per claim) answers it without the batch's ordering.
+    paid_amount = Subquery(PayoutLine.objects.filter(claim=OuterRef("pk"), status=L.SUCCESS).order_by()
+                           .values("amount")[:1])
     updated = 0
-    for part in _chunks(ok_claims):
-        updated += Claim.objects.filter(pk__in=part, status=Claim.Status.COMPLETED,
+    for part in _ids(ok_claims):
+        updated += Claim.objects.filter(AnyOf(F("pk"), part), status=Claim.Status.COMPLETED,
                                         payment_state=Claim.PaymentState.IN_BATCH).update(
             status=Claim.Status.PAID, payment_state=Claim.PaymentState.PAID, paid_amount=paid_amount, paid_at=now)
-    for part in _chunks(failed_claims):
-        updated += Claim.objects.filter(pk__in=part, payment_state=Claim.PaymentState.IN_BATCH).update(
+    for part in _ids(failed_claims):
+        updated += Claim.objects.filter(AnyOf(F("pk"), part), payment_state=Claim.PaymentState.IN_BATCH).update(
             payment_state=Claim.PaymentState.UNPAID)
     if updated != len(ok_claims) + len(failed_claims):
         changed = list(Claim.objects.filter(pk__in=ok_claims + failed_claims)
@@ -249,8 +318,8 @@ def _apply(*, actor: User, batch: PayoutBatch, results: list[Result], via: str,
         failed_count=F("failed_count") + len(failed_claims), failed_amount=F("failed_amount") + failed_amount)
     if not PayoutLine.objects.filter(batch=batch, status=L.PENDING).exists():
         PayoutBatch.objects.filter(pk=batch.pk, status=B.EXPORTED).update(status=B.CLOSED, closed_at=now)
-    if ok_claims:
-        _paid_sms(ok_claims)
+    if ok_ids:
+        _paid_sms(ok_ids)
     return len(ok_claims), len(failed_claims)
 
 
@@ -348,48 +417,91 @@ def _expected(batch: PayoutBatch) -> list[returns.Expected]:
     return [returns.Expected(i, s, n, c, a, st) for i, s, n, c, a, st in qs.iterator(chunk_size=5000)]
 
 
-def _read(upload: UploadedFile) -> tuple[bytes, returns.ReturnFile]:
-    data = read_upload(upload)
-    check_spreadsheet(data, upload.name or "")  # size, type by content, macros, zip bombs
-    return data, returns.read_return(data, upload.name or "")
-
-
-def payout_return_import(*, actor: User, batch: PayoutBatch, upload: UploadedFile) -> PayoutReturn:
-    """回盘导入: the bank's result file for the whole batch. Applied only when it agrees with the batch
-    line by line and in its totals and has no bad row; otherwise nothing is marked and the returned
-    PayoutReturn lists the differences and bad rows (kept, audited)."""
+def _return_create(*, actor: User, batch: PayoutBatch, upload: UploadedFile) -> PayoutReturn:
+    """Check who uploads what (maker-checker, the batch 待回盘, a real spreadsheet) and keep the file,
+    encrypted, on a queued PayoutReturn. Inside the caller's atomic_with_uploads block."""
     _require_finance(actor)
     _require_checker(actor, batch)
     _require_exported(batch)
-    data, parsed = _read(upload)
+    data = read_upload(upload)
     name = (upload.name or "")[:255]
-    sha = hashlib.sha256(data).hexdigest()
+    stored = save_spreadsheet(data, name=name or "回盘.csv", purpose="payout_return", actor=actor)
+    queued = PayoutReturn.objects.create(batch=batch, uploaded_by=actor, file_name=name, file=stored,
+                                         sha256=hashlib.sha256(data).hexdigest(), status=JobStatus.QUEUED)
+    record(action="payout_return.upload", actor=actor, obj=batch, number=batch.number, file=name, bytes=len(data))
+    return queued
+
+
+def _return_apply(ret: PayoutReturn, progress: Callable[[int, int], None]) -> None:
+    """Read the stored 回盘 of `ret` and apply it, or record why not (inside the caller's transaction,
+    `ret` locked). Applied only when it agrees with the batch line by line and in its totals and has no
+    bad row; otherwise nothing is marked and `ret` lists the differences and bad rows (audited)."""
+    actor, name = ret.uploaded_by, ret.file_name
+    _require_finance(actor)
+    _require_checker(actor, ret.batch)
+    assert ret.file is not None
+    parsed = returns.read_return(read_stored(ret.file), name)
+    progress(1, 4)
+    batch = _lock_batch(ret.batch)
     expected = _expected(batch)
     differences = [] if parsed.error else returns.compare(parsed, expected, total=batch.total_amount)
+    progress(2, 4)
+    done: dict[str, Any] = {"status": JobStatus.DONE, "finished_at": timezone.now()}
     if parsed.error or parsed.bad_rows or differences:
         outcome = PayoutReturn.Outcome.INVALID if parsed.error or parsed.bad_rows else PayoutReturn.Outcome.MISMATCH
-        with transaction.atomic():
-            refused = PayoutReturn.objects.create(
-                batch=batch, uploaded_by=actor, file_name=name, sha256=sha, outcome=outcome,
-                rows=len(parsed.rows) + len(parsed.bad_rows), error=parsed.error[:255], differences=differences,
-                bad_rows=[list(b) for b in parsed.bad_rows])
-            record(action="payout_return.import", actor=actor, obj=batch, result="refused", number=batch.number,
-                   file=name, outcome=outcome, differences=len(differences), bad_rows=len(parsed.bad_rows))
-        return refused
+        PayoutReturn.objects.filter(pk=ret.pk).update(
+            outcome=outcome, rows=len(parsed.rows) + len(parsed.bad_rows), error=parsed.error[:255],
+            differences=differences, bad_rows=[list(b) for b in parsed.bad_rows], **done)
+        record(action="payout_return.import", actor=actor, obj=batch, result="refused", number=batch.number,
+               file=name, outcome=outcome, differences=len(differences), bad_rows=len(parsed.bad_rows))
+        return
     by_summary = {e.summary: e for e in expected}
     results = [Result(by_summary[r.summary].line_id, r.result == returns.SUCCESS, r.code, r.reason)
                for r in parsed.rows if by_summary[r.summary].status == L.PENDING]
-    with transaction.atomic():
-        locked = _lock_batch(batch)
-        applied = PayoutReturn.objects.create(batch=locked, uploaded_by=actor, file_name=name, sha256=sha,
-                                              outcome=PayoutReturn.Outcome.APPLIED, rows=len(parsed.rows))
-        ok, bad = _apply(actor=actor, batch=locked, results=results, via=PayoutLine.Via.RETURN_FILE,
-                         payout_return=applied) if results else (0, 0)
-        PayoutReturn.objects.filter(pk=applied.pk).update(success_count=ok, failed_count=bad)
-        applied.success_count, applied.failed_count = ok, bad
-        record(action="payout_return.import", actor=actor, obj=locked, number=locked.number, file=name,
-               outcome=applied.outcome, success=ok, failed=bad)
-    return applied
+    ok, bad = _apply(actor=actor, batch=batch, results=results, via=PayoutLine.Via.RETURN_FILE,
+                     payout_return=ret) if results else (0, 0)
+    progress(3, 4)
+    PayoutReturn.objects.filter(pk=ret.pk).update(outcome=PayoutReturn.Outcome.APPLIED, rows=len(parsed.rows),
+                                                  success_count=ok, failed_count=bad, **done)
+    record(action="payout_return.import", actor=actor, obj=batch, number=batch.number, file=name,
+           outcome=PayoutReturn.Outcome.APPLIED, success=ok, failed=bad)
+
+
+def _returns_locked() -> Any:
+    return PayoutReturn.objects.select_related("batch", "uploaded_by", "file")
+
+
+def payout_return_start(*, actor: User, batch: PayoutBatch, upload: UploadedFile) -> PayoutReturn:
+    """回盘导入 from a page: the checks a request can make now, the file stored encrypted, then the
+    import as a background task with progress (a small file at once)."""
+    with atomic_with_uploads():
+        ret = _return_create(actor=actor, batch=batch, upload=upload)
+        from .tasks import payout_return_run
+
+        enqueue(payout_return_run, ret.pk, inline=ret.file is not None and ret.file.size <= INLINE_MAX_RETURN_BYTES)
+    return ret
+
+
+def payout_return_execute(*, return_id: int) -> str:
+    """Apply one queued 回盘 (the task's body), in one transaction with its row: a worker killed
+    half-way marks nothing and the next run applies it; a 回盘 already applied is not applied twice."""
+    def work(ret: PayoutReturn) -> None:
+        full = _returns_locked().get(pk=ret.pk)
+        _return_apply(full, progress_reporter(RETURN_JOB, ret.pk))
+
+    try:
+        return run_once(PayoutReturn, return_id, work, on_error=_job_failed(PayoutReturn))
+    finally:
+        progress_clear(RETURN_JOB, return_id)
+
+
+def payout_return_import(*, actor: User, batch: PayoutBatch, upload: UploadedFile) -> PayoutReturn:
+    """回盘导入 at once (commands, the demo, tests): as the background task does it, errors raised and
+    nothing kept when one is."""
+    with atomic_with_uploads():
+        ret = _return_create(actor=actor, batch=batch, upload=upload)
+        _return_apply(_returns_locked().select_for_update(of=("self",)).get(pk=ret.pk), lambda done, total: None)
+    return _returns_locked().get(pk=ret.pk)
 
 
 # ---------------------------------------------------------------------------------------------------

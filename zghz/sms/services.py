@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from zghz.audit.services import record
-from zghz.core.bulk import db_value, insert_rows
+from zghz.core.bulk import AnyOf, any_chunk_size, db_value, insert_rows
 from zghz.core.crypto import blind_index, encrypt_str
 from zghz.core.errors import DomainError
 from zghz.core.idcard import is_valid_phone
@@ -99,8 +99,9 @@ def sms_queue_many(*, messages: Sequence[QueuedSms]) -> int:
                      encrypt_str(params) if params else ""))
     keys = [m.idempotency_key for m in messages]
     existing: set[str] = set()
-    for i in range(0, len(keys), 1000):
-        existing.update(SmsMessage.objects.filter(idempotency_key__in=keys[i:i + 1000])
+    step = any_chunk_size()
+    for i in range(0, len(keys), step):
+        existing.update(SmsMessage.objects.filter(AnyOf(F("idempotency_key"), keys[i:i + step]))
                         .values_list("idempotency_key", flat=True))
     fresh = list({r[5]: r for r in rows if r[5] not in existing}.values())
     insert_rows(SmsMessage, ("phone", "phone_hash", "text", "body", "purpose", "idempotency_key", "status",
@@ -108,9 +109,9 @@ def sms_queue_many(*, messages: Sequence[QueuedSms]) -> int:
                 on_conflict="ON CONFLICT (idempotency_key) DO NOTHING")
     new_keys = [r[5] for r in fresh]
     ids: list[int] = []
-    for i in range(0, len(new_keys), 1000):
-        ids.extend(SmsMessage.objects.filter(idempotency_key__in=new_keys[i:i + 1000], status=SmsMessage.Status.QUEUED)
-                   .values_list("pk", flat=True))
+    for i in range(0, len(new_keys), step):
+        ids.extend(SmsMessage.objects.filter(AnyOf(F("idempotency_key"), new_keys[i:i + step]),
+                                             status=SmsMessage.Status.QUEUED).values_list("pk", flat=True))
     deliver_many_on_commit(ids)
     return len(ids)
 

@@ -14,7 +14,7 @@ from zghz.audit.models import AuditEntry
 from zghz.claims.models import Claim, Recovery
 from zghz.claims.tests.factories import make_settlement
 from zghz.conftest import Personas, login_handler, login_staff
-from zghz.payouts.models import PayoutBatch, PayoutLine
+from zghz.payouts.models import PayoutBatch, PayoutBatchJob, PayoutLine
 from zghz.payouts.services import payout_batch_create, payout_batch_export
 from zghz.payouts.tests.conftest import completed_claim, return_csv
 
@@ -114,7 +114,7 @@ def test_the_menu_shows_payouts_to_finance_only(client: Client, personas: Person
 
 
 def test_finance_previews_creates_exports_and_a_colleague_confirms_the_return(
-        client: Client, personas: Personas, claims: list[Claim]) -> None:
+        client: Client, personas: Personas, claims: list[Claim], django_capture_on_commit_callbacks: Any) -> None:
     from zghz.accounts.roles import FINANCE
     from zghz.conftest import make_staff
 
@@ -123,11 +123,17 @@ def test_finance_previews_creates_exports_and_a_colleague_confirms_the_return(
     assert "3500.50 元" in body and 'data-testid="payout-preview"' in body
     assert "没有符合条件" in page(client.get("/staff/payouts/new/?month=2025-01"))
     assert client.get("/staff/payouts/new/?month=bad").status_code == 400
-    r = client.post("/staff/payouts/new/", {"month": "2026-03", "kind": "hospital", "district": ""})
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/staff/payouts/new/", {"month": "2026-03", "kind": "hospital", "district": ""})
     batch = PayoutBatch.objects.get()
+    job = PayoutBatchJob.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/staff/payouts/jobs/{job.pk}/"
+    assert (job.status, job.batch_id, job.expected_count) == ("done", batch.pk, 2)
+    r = client.get(r["Location"])  # made: the job's page leads to its batch
     assert r.status_code == 302 and r["Location"] == f"/staff/payouts/{batch.number}/"
-    assert client.post("/staff/payouts/new/", {"month": "2026-03"}).status_code == 400  # nothing left to take
     body = page(client.get(r["Location"]))
+    assert f"已生成支付批次 {batch.number}：2 笔，共 3500.50 元" in body
+    assert client.post("/staff/payouts/new/", {"month": "2026-03"}).status_code == 400  # nothing left to take
     assert "对账一致" in body and "6228 **** ****" in body and claims[0].person.bank_card not in body
     exported = client.post(f"/staff/payouts/{batch.number}/export/", {"template": "generic_xlsx"})
     assert exported.status_code == 200 and exported["Content-Disposition"].startswith("attachment")
@@ -141,14 +147,17 @@ def test_finance_previews_creates_exports_and_a_colleague_confirms_the_return(
     client.logout()
     login_staff(client, checker)
     spoilt = return_csv(batch, change=lambda rows: rows[1].__setitem__(2, "1.00"))
-    r = client.post(f"/staff/payouts/{batch.number}/return/", {"file": spoilt})
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"/staff/payouts/{batch.number}/return/", {"file": spoilt})
     assert r.status_code == 302
     body = page(client.get(r["Location"]))
     assert "回盘金额 1.00 元，批次金额 1000.00 元" in body and "未做任何标记" in body
-    r = client.post(f"/staff/payouts/{batch.number}/return/",
-                    {"file": return_csv(batch, {claims[1].number: ("失败", "户名不符")})})
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"/staff/payouts/{batch.number}/return/",
+                        {"file": return_csv(batch, {claims[1].number: ("失败", "户名不符")})})
     body = page(client.get(r["Location"]))
-    assert "回盘已确认：成功 1 笔，失败 1 笔" in body and "户名不符：户名不符" in body and "对账一致" in body
+    assert "回盘文件已上传，正在导入" in body and "已确认" in body and "成功 1 笔，失败 1 笔" in body
+    assert "户名不符：户名不符" in body and "对账一致" in body and "回盘导入中" not in body
     assert list(Claim.objects.order_by("id").values_list("payment_state", flat=True)) == ["paid", "unpaid"]
     batch.refresh_from_db()
     assert batch.status == PayoutBatch.Status.CLOSED
@@ -211,3 +220,46 @@ def test_list_pages_do_not_query_per_row(client: Client, personas: Personas) -> 
     new_batch(1)
     new_batch(1)
     assert (count("/staff/payouts/"), count(f"/staff/payouts/{big.number}/")) == before
+
+
+def test_the_batch_page_follows_a_queued_return_until_it_is_applied(client: Client, personas: Personas,
+                                                                     batch: PayoutBatch, claims: list[Claim]) -> None:
+    from zghz.accounts.roles import FINANCE
+    from zghz.conftest import make_staff
+    from zghz.payouts.models import PayoutReturn
+    from zghz.payouts.tasks import payout_return_run
+
+    payout_batch_export(actor=personas.finance, batch=batch)
+    login_staff(client, make_staff("finance2", FINANCE))
+    r = client.post(f"/staff/payouts/{batch.number}/return/", {"file": return_csv(batch)})  # not run yet
+    queued = PayoutReturn.objects.get()
+    assert r.status_code == 302 and queued.status == "queued" and queued.file is not None
+    body = page(client.get(r["Location"]))
+    assert "回盘导入中" in body and 'http-equiv="refresh"' in body and "回盘文件已上传，正在导入" in body
+    assert not PayoutLine.objects.exclude(status="pending").exists()
+    assert payout_return_run(queued.pk) == "done"
+    assert payout_return_run(queued.pk) == "skipped"  # a second delivery changes nothing
+    body = page(client.get(r["Location"]))
+    assert "回盘导入中" not in body and "成功 2 笔，失败 0 笔" in body and 'http-equiv="refresh"' not in body
+    assert list(Claim.objects.values_list("payment_state", flat=True)) == ["paid", "paid"]
+
+
+def test_a_batch_being_made_shows_its_progress_then_leads_to_the_batch(client: Client, personas: Personas,
+                                                                       claims: list[Claim]) -> None:
+    from zghz.payouts.tasks import payout_batch_run
+
+    login_staff(client, personas.finance)
+    r = client.post("/staff/payouts/new/", {"month": "", "kind": "", "district": ""})  # queued, not run yet
+    job = PayoutBatchJob.objects.get()
+    body = page(client.get(r["Location"]))
+    assert "处理中" in body and 'http-equiv="refresh"' in body and not PayoutBatch.objects.exists()
+    assert payout_batch_run(job.pk) == "done" and payout_batch_run(job.pk) == "skipped"
+    batch = PayoutBatch.objects.get()
+    assert batch.line_count == 2
+    r = client.get(f"/staff/payouts/jobs/{job.pk}/")
+    assert r.status_code == 302 and r["Location"] == f"/staff/payouts/{batch.number}/"
+    other = PayoutBatchJob.objects.create(created_by=personas.finance, expected_count=2)
+    assert payout_batch_run(other.pk) == "failed"  # the claims are taken: the job says so, nothing is made
+    body = page(client.get(f"/staff/payouts/jobs/{other.pk}/"))
+    assert "处理失败" in body and "没有符合条件的待支付理赔" in body and 'http-equiv="refresh"' not in body
+    assert PayoutBatch.objects.count() == 1

@@ -1,0 +1,89 @@
+"""Long work off the request: the one pattern every background job follows (exports, 医保结算导入,
+参保记录导入, 支付批次, 回盘导入, 财务付款审核).
+
+1. The request checks what it can (permission, status, the file's type and header), stores any upload
+   encrypted, writes a job row with status 排队中 and calls `enqueue` — small jobs then run at once in
+   the request (the result is there when the page shows), larger ones on a Celery worker.
+2. The task receives the job's id and calls `run_once`: inside one transaction it takes the job row
+   under a row lock (skipping a row a live worker holds), does the work and writes the result with it.
+   A worker killed half-way leaves nothing: its transaction rolls back, the row is still 排队中 and a
+   second delivery of the task does the whole job again; a job already done is left alone.
+3. Meanwhile the page polls: `progress_set` / `progress_percent` keep the progress in the cache (every
+   process sees it, and the job's own transaction is not committed yet).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import models, transaction
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=models.Model)
+PROGRESS_TTL = 6 * 3600
+
+
+def enqueue(task: Any, *args: Any, inline: bool = False) -> None:
+    """After the caller's transaction commits, run `task(*args)` here (`inline`) or hand it to a worker."""
+    if inline:
+        transaction.on_commit(lambda: task(*args))
+    else:
+        transaction.on_commit(lambda: task.delay(*args))
+
+
+def _key(name: str, pk: Any) -> str:
+    return f"job:{name}:{pk}"
+
+
+def progress_set(name: str, pk: Any, done: int, total: int) -> None:
+    """Job `name`/`pk` has done `done` of `total` steps (rows, phases)."""
+    cache.set(_key(name, pk), (int(done), int(total)), PROGRESS_TTL)
+
+
+def progress_clear(name: str, pk: Any) -> None:
+    cache.delete(_key(name, pk))
+
+
+def progress_percent(name: str, pk: Any, *, finished: bool, total: int | None = None) -> int:
+    """Per cent done for the page: 100 once finished, at most 99 before."""
+    if finished:
+        return 100
+    got = cache.get(_key(name, pk))
+    if not got:
+        return 0
+    done, known_total = got if isinstance(got, (tuple, list)) else (got, total or 0)
+    known_total = total or known_total
+    return min(99, int(done) * 100 // known_total) if known_total else 0
+
+
+def progress_reporter(name: str, pk: Any) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        progress_set(name, pk, done, total)
+
+    return report
+
+
+def run_once(model: type[M], pk: Any, work: Callable[[M], None], *, status_field: str = "status",
+             queued: str = "queued", on_error: Callable[[Any, Exception], None] | None = None) -> str:
+    """Run `work(job)` for the queued job `pk` of `model`, in one transaction with the job row locked.
+
+    `work` writes the job's result (and its final status) itself, inside the transaction. Returns
+    "done", "skipped" (not queued any more, or a live worker holds it) or "failed": `on_error(pk, e)` is
+    then called after the rollback to record the failure (so the failure is the only thing written)."""
+    try:
+        with transaction.atomic():
+            job = (model._default_manager.select_for_update(skip_locked=True)
+                   .filter(pk=pk, **{status_field: queued}).first())
+            if job is None:
+                return "skipped"
+            work(job)
+        return "done"
+    except Exception as e:
+        logger.exception("%s %s failed", model.__name__, pk)
+        if on_error is not None:
+            on_error(pk, e)
+        return "failed"
