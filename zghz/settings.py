@@ -211,6 +211,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "sms-sweep": {"task": "zghz.sms.tasks.sms_sweep", "schedule": float(TASK_SWEEP_SECONDS)},
     "exports-sweep": {"task": "zghz.exports.tasks.exports_sweep", "schedule": float(TASK_SWEEP_SECONDS)},
+    "jobs-sweep": {"task": "zghz.core.tasks.jobs_sweep", "schedule": float(TASK_SWEEP_SECONDS)},
     "exports-cleanup": {"task": "zghz.exports.tasks.exports_cleanup",
                         "schedule": crontab(hour=3, minute=10)},
     "audit-prune": {"task": "zghz.audit.tasks.audit_prune",

@@ -18,10 +18,22 @@ from django.views.decorators.http import require_GET
 
 from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import DomainError
-from zghz.enrolment.models import WorkOrder
+from zghz.core.jobs import progress_percent
+from zghz.enrolment.models import PaymentApproval, WorkOrder
 from zghz.enrolment.policy import work_order_actions
-from zghz.enrolment.selectors import line_rows, work_order_for_staff, work_order_lines, work_order_search
-from zghz.enrolment.services import work_order_payment_review, work_order_review
+from zghz.enrolment.selectors import (
+    line_rows,
+    payment_approval_shown,
+    work_order_for_staff,
+    work_order_lines,
+    work_order_search,
+)
+from zghz.enrolment.services import (
+    APPROVAL_JOB,
+    work_order_payment_approve_start,
+    work_order_payment_review,
+    work_order_review,
+)
 from zghz.files.views import file_response
 
 from .access import staff_view
@@ -80,7 +92,10 @@ def _detail(request: AuthenticatedHttpRequest, wo: WorkOrder, *, rejected: Rejec
     """The detail page; `rejected` is a 驳回 form sent back with its error (its prefix says which step)."""
     page_obj = Paginator(work_order_lines(wo, eligible=True), LINES_PER_PAGE).get_page(request.GET.get("page"))
     ineligible = Paginator(work_order_lines(wo, eligible=False), LINES_PER_PAGE).get_page(request.GET.get("bad_page"))
+    approval = payment_approval_shown(wo)
     return render(request, "backoffice/enrolment/detail.html", {
+        "approval": approval,
+        "approval_percent": progress_percent(APPROVAL_JOB, approval.pk, finished=approval.is_finished) if approval else 0,
         "nav": "work_orders", "wo": wo, "page_obj": page_obj, "rows": line_rows(page_obj),
         "ineligible_page": ineligible, "ineligible_rows": line_rows(ineligible),
         "events": wo.events.all(), "S": WorkOrder.Status,
@@ -123,12 +138,29 @@ def work_order_review_view(request: AuthenticatedHttpRequest, wo: WorkOrder) -> 
     ).format(number=wo.number))
 
 
+def _approve_payment(*, work_order: WorkOrder, actor: Any, approve: bool, reason: str = "") -> Any:
+    """通过 through the background approval (a small order is completed at once); 驳回 as before."""
+    if not approve:
+        return work_order_payment_review(work_order=work_order, actor=actor, approve=False, reason=reason)
+    approval = work_order_payment_approve_start(work_order=work_order, actor=actor)
+    if approval.status == PaymentApproval.Status.FAILED:
+        raise DomainError(approval.error)
+    return approval
+
+
 @staff_work_order("POST", perm="accounts.confirm_payment", write=True)
 def work_order_payment_review_view(request: AuthenticatedHttpRequest, wo: WorkOrder) -> HttpResponse:
-    """财务付款审核: action=approve → 已完成 (coverage created); action=reject with 驳回原因 → 待付款."""
-    return _decide(request, wo, prefix="payment", service=work_order_payment_review, done=lambda approve, created: (
-        _("参保申请 {number} 付款审核通过，已生成 {created} 条参保记录。").format(number=wo.number, created=created)
-        if approve else _("参保申请 {number} 付款审核已驳回。").format(number=wo.number)))
+    """财务付款审核: action=approve → 已完成 (coverage created, in the background for a large order);
+    action=reject with 驳回原因 → 待付款."""
+    def done(approve: bool, approval: Any) -> str:
+        if not approve:
+            return _("参保申请 {number} 付款审核已驳回。").format(number=wo.number)
+        if approval.status == PaymentApproval.Status.QUEUED:
+            return _("参保申请 {number} 付款审核通过，正在生成参保记录，完成后本页显示结果。").format(number=wo.number)
+        return _("参保申请 {number} 付款审核通过，已生成 {created} 条参保记录。").format(
+            number=wo.number, created=approval.coverages)
+
+    return _decide(request, wo, prefix="payment", service=_approve_payment, done=done)
 
 
 @staff_work_order("GET", "HEAD")

@@ -5,7 +5,7 @@ from . import payout_views as views
 urlpatterns = [
     path("payouts/", views.batch_list, name="payout_batches"),
     path("payouts/new/", views.batch_create, name="payout_batch_create"),
-    path("payouts/jobs/<int:job_id>/", views.batch_job, name="payout_batch_job"),
+    path("payouts/jobs/<int:batch_job_id>/", views.batch_job, name="payout_batch_job"),
     path("payouts/<str:batch_number>/", views.batch_detail, name="payout_batch_detail"),
     path("payouts/<str:batch_number>/export/", views.batch_export, name="payout_batch_export"),
     path("payouts/<str:batch_number>/return/", views.batch_return, name="payout_batch_return"),

@@ -121,9 +121,9 @@ def batch_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @staff_view(perm=PERM, write=True)
 @require_GET
-def batch_job(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
+def batch_job(request: AuthenticatedHttpRequest, batch_job_id: int) -> HttpResponse:
     """The progress of one 生成批次; once made, its batch."""
-    job = batch_job_for_staff(request.user, job_id)
+    job = batch_job_for_staff(request.user, batch_job_id)
     if job.batch is not None:
         batch = job.batch
         messages.success(request, _("已生成支付批次 {number}：{count} 笔，共 {amount} 元。请导出银行文件。").format(

@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("zghz.backoffice.payout_urls")),
     path("", include("zghz.backoffice.claims_urls")),
     path("", include("zghz.backoffice.settlement_urls")),
+    path("", include("zghz.backoffice.golive_urls")),
 ]

@@ -3,7 +3,8 @@ on screen and as xlsx. Staff with 经办 or 管理员 (and the right to change d
 
 `settlement_import_start` stores the file like every upload (checked, encrypted, random name) and queues
 `settlement_import_execute`, which runs `settlements.settlements_import` on it. The import is one
-transaction, so its progress is kept in the cache (every process sees it) until the row says 已完成.
+transaction, so its progress is kept in the cache (zghz.core.jobs, every process sees it) until the row
+says 已完成.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
@@ -30,6 +30,7 @@ from zghz.core.bulk import AnyOf
 from zghz.core.crypto import encrypt_bytes
 from zghz.core.errors import DomainError
 from zghz.core.idcard import mask_id
+from zghz.core.jobs import enqueue, progress_clear, progress_percent, progress_set
 from zghz.files.models import StoredFile
 from zghz.files.services import read_stored, read_upload
 
@@ -87,13 +88,9 @@ def settlement_import_start(*, actor: Any, upload: UploadedFile, dry_run: bool =
         imp = SettlementImport.objects.create(source=SettlementImport.Source.FILE, actor=actor, file=stored,
                                               file_name=name[:255], dry_run=dry_run, rows_total=rows)
         record(action="settlement.import_start", actor=actor, obj=imp, file=name, rows=rows, dry_run=dry_run)
-        pk = imp.pk
-        if rows <= INLINE_MAX_ROWS:
-            transaction.on_commit(lambda: settlement_import_execute(import_id=pk))
-        else:
-            from .tasks import settlement_import_run
+        from .tasks import settlement_import_run
 
-            transaction.on_commit(lambda: settlement_import_run.delay(pk))
+        enqueue(settlement_import_run, imp.pk, inline=rows <= INLINE_MAX_ROWS)
     return imp
 
 
@@ -106,16 +103,12 @@ def _store(data: bytes, *, name: str, actor: Any) -> StoredFile:
                                      created_by=actor if getattr(actor, "is_authenticated", False) else None)
 
 
-def _progress_key(import_id: int) -> str:
-    return f"settlement-import:{import_id}:done"
+JOB = "settlement-import"
 
 
 def settlement_import_progress(imp: SettlementImport) -> int:
     """Per cent done, for the page while the import runs."""
-    if imp.is_finished:
-        return 100
-    done = cache.get(_progress_key(imp.pk)) or 0
-    return min(99, int(done) * 100 // imp.rows_total) if imp.rows_total else 0
+    return progress_percent(JOB, imp.pk, finished=imp.is_finished, total=imp.rows_total)
 
 
 def settlement_import_execute(*, import_id: int) -> str:
@@ -127,7 +120,7 @@ def settlement_import_execute(*, import_id: int) -> str:
     imp = SettlementImport.objects.select_related("file", "actor").get(pk=import_id)
 
     def progress(n: int) -> None:
-        cache.set(_progress_key(import_id), n, 3600)
+        progress_set(JOB, import_id, n, imp.rows_total or 0)
 
     try:
         assert imp.file is not None
@@ -146,7 +139,7 @@ def settlement_import_execute(*, import_id: int) -> str:
                                                               error=message[:255], finished_at=timezone.now())
         return "failed"
     finally:
-        cache.delete(_progress_key(import_id))
+        progress_clear(JOB, import_id)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -10,29 +10,80 @@
    second delivery of the task does the whole job again; a job already done is left alone.
 3. Meanwhile the page polls: `progress_set` / `progress_percent` keep the progress in the cache (every
    process sees it, and the job's own transaction is not committed yet).
+4. A task that never reached a worker (the broker was down) or whose worker died (its message stays
+   unacknowledged) is handed over again by `jobs_sweep` (beat, every TASK_SWEEP_SECONDS): every job kind
+   registered with `register_job` that is still 排队中 after TASK_REDISPATCH_SECONDS goes to the broker
+   again. A copy that meets a job a live worker holds skips it (the row lock), so resending is harmless.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
+from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=models.Model)
 PROGRESS_TTL = 6 * 3600
+# Queued jobs older than this are left to their page's 处理失败 / a new request, never resent.
+SWEEP_MAX_AGE = timedelta(days=1)
 
 
 def enqueue(task: Any, *args: Any, inline: bool = False) -> None:
-    """After the caller's transaction commits, run `task(*args)` here (`inline`) or hand it to a worker."""
+    """After the caller's transaction commits, run `task(*args)` here (`inline`) or hand it to a worker
+    (a broker that does not answer leaves the job queued for `jobs_sweep`; the request still succeeds)."""
     if inline:
-        transaction.on_commit(lambda: task(*args))
+        transaction.on_commit(lambda: task(*args), robust=True)
     else:
-        transaction.on_commit(lambda: task.delay(*args))
+        transaction.on_commit(lambda: task.delay(*args), robust=True)
+
+
+@dataclass(frozen=True)
+class JobKind:
+    model: str  # "app_label.Model"
+    task: str  # dotted path of the Celery task that takes the job's id
+    created_field: str
+    status_field: str = "status"
+    queued: str = "queued"
+
+
+_KINDS: list[JobKind] = []
+
+
+def register_job(model: str, *, task: str, created_field: str, status_field: str = "status",
+                 queued: str = "queued") -> None:
+    """Let `jobs_sweep` resend the queued jobs of `model` (from an app's registry.py)."""
+    kind = JobKind(model, task, created_field, status_field, queued)
+    if kind not in _KINDS:
+        _KINDS.append(kind)
+
+
+def jobs_sweep(*, now: Any = None) -> dict[str, int]:
+    """Hand every registered job still queued after TASK_REDISPATCH_SECONDS (and less than a day old) to
+    the broker again; {model: jobs resent}."""
+    now = now or timezone.now()
+    before = now - timedelta(seconds=settings.TASK_REDISPATCH_SECONDS)
+    sent: dict[str, int] = {}
+    for kind in _KINDS:
+        model = apps.get_model(kind.model)
+        task = import_string(kind.task)
+        ids = list(model._default_manager.filter(**{
+            kind.status_field: kind.queued, f"{kind.created_field}__lt": before,
+            f"{kind.created_field}__gt": now - SWEEP_MAX_AGE}).order_by(kind.created_field).values_list("pk", flat=True)[:500])
+        for pk in ids:
+            task.delay(pk)
+        sent[kind.model] = len(ids)
+    return sent
 
 
 def _key(name: str, pk: Any) -> str:

@@ -106,3 +106,35 @@ class WorkOrderSequence(models.Model):
 
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+
+class PaymentApproval(models.Model):
+    """财务付款审核 通过 of one work order, run in the background (zghz.core.jobs): the coverage of tens of
+    thousands of people is written by a task, in one transaction with this row, while the page shows
+    its progress. At most one is queued per work order."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("生成参保记录中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("处理失败")
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="payment_approvals")
+    actor = models.ForeignKey("accounts.User", verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+")
+    approved_on = models.DateField(_("审核日期"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    coverages = models.PositiveIntegerField(_("参保记录数"), default=0)
+    error = models.CharField(_("错误"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("付款审核通过")
+        constraints = [
+            models.UniqueConstraint(fields=["work_order"], condition=Q(status="queued"),
+                                    name="payment_approval_one_queued_per_order"),
+        ]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status != self.Status.QUEUED

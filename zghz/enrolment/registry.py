@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy
 
 from zghz.audit.registry import register_actions
+from zghz.core.jobs import register_job
 from zghz.sms.registry import register_purpose
 
 register_actions({
@@ -16,6 +17,7 @@ register_actions({
     "work_order.approve": gettext_lazy("参保申请审核通过"),
     "work_order.reject": gettext_lazy("参保申请审核驳回"),
     "work_order.pay": gettext_lazy("提交付款"),
+    "work_order.payment_approve_start": gettext_lazy("付款审核通过（生成参保记录）"),
     "work_order.payment_approve": gettext_lazy("付款审核通过"),
     "work_order.payment_reject": gettext_lazy("付款审核驳回"),
 })
@@ -27,3 +29,5 @@ register_purpose("work_order", gettext_lazy("参保申请审核结果"), templat
     "payment_confirmed": "您单位（{unit}）的参保申请{number}付款已确认，参保完成，共{count}人。",
     "payment_rejected": "您单位（{unit}）的参保申请{number}付款审核未通过，原因：{reason}。请登录系统重新付款。",
 })
+
+register_job("enrolment.PaymentApproval", task="zghz.enrolment.tasks.payment_approval_run", created_field="created_at")

@@ -20,7 +20,7 @@ from zghz.plans.models import Plan
 from zghz.units.models import Unit
 from zghz.units.selectors import units_visible_to_staff
 
-from .models import WorkOrder, WorkOrderLine
+from .models import PaymentApproval, WorkOrder, WorkOrderLine
 from .roster import reason_text
 
 
@@ -163,3 +163,10 @@ def line_rows(lines: Iterable[WorkOrderLine]) -> list[dict[str, Any]]:
          "reasons": reason_text(line.reasons), "renews": line.renews_id is not None}
         for line in lines
     ]
+
+
+def payment_approval_shown(work_order: WorkOrder) -> PaymentApproval | None:
+    """The order's last 付款审核 通过 while it is under way or failed (the page shows its progress or why);
+    None once it is done or when there is none."""
+    last = PaymentApproval.objects.filter(work_order=work_order).first()
+    return last if last is not None and last.status != PaymentApproval.Status.DONE else None

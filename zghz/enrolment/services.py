@@ -14,6 +14,7 @@ counted in the summary instead.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,6 +34,7 @@ from zghz.core.bulk import db_value, insert_rows
 from zghz.core.crypto import Sealed, blind_index, decrypt_str, encrypt_str
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import age_on, birth_date, normalise_id
+from zghz.core.jobs import enqueue, progress_clear, progress_reporter, run_once
 from zghz.core.numbers import reserve_numbers
 from zghz.core.workflow import TimelineEvent, transition
 from zghz.coverage.services import coverage_create_many
@@ -45,7 +47,7 @@ from zghz.sms.services import sms_queue
 from zghz.units.models import Unit
 from zghz.units.services import unit_require_approved
 
-from .models import WorkOrder, WorkOrderEvent, WorkOrderLine, WorkOrderSequence
+from .models import PaymentApproval, WorkOrder, WorkOrderEvent, WorkOrderLine, WorkOrderSequence
 from .policy import EDIT, PAY, PAYMENT_REVIEW, REVIEW, SUBMIT, UPLOAD, work_order_require
 from .roster import (
     REASONS,
@@ -478,7 +480,7 @@ def work_order_pay(*, work_order: WorkOrder, actor: User, paid_amount: Decimal, 
         record(action="work_order.pay", actor=actor, unit=unit, obj=wo, number=wo.number, paid_amount=str(due))
 
 
-def _complete(wo: WorkOrder, approved_on: date) -> int:
+def _complete(wo: WorkOrder, approved_on: date, progress: Callable[[int, int], None]) -> int:
     """已完成: the people of the order's open 参保人员 lines become (or update) 参保人员 records with the
     roster's name, phone and card, each gets a coverage, and the lines close pointing at their person.
     Inside the caller's transaction; returns the number of coverages created."""
@@ -494,18 +496,30 @@ def _complete(wo: WorkOrder, approved_on: date) -> int:
                                 birth_date=birth_date(decrypt_str(sealed_id)), phone=Sealed(sealed_phone),
                                 phone_hash=blind_index(phone, purpose="phone") if phone else "",
                                 bank_card=Sealed(sealed_card), bank_name=bank_name))
+    progress(1, 4)
     person_ids = person_upsert_many(rows=people)
+    progress(2, 4)
     created = coverage_create_many(person_ids=[person_ids[p.id_hash] for p in people], plan_year=wo.plan_year,
                                    unit_id=wo.unit_id, work_order_id=wo.pk, work_order_number=wo.number,
                                    approved_on=approved_on)
+    progress(3, 4)
     WorkOrderLine.objects.filter(work_order=wo).update(is_open=False, person_id=person_id_subquery(OuterRef("id_hash")))
     return created
 
 
+APPROVAL_IN_PROGRESS = gettext_lazy("付款审核通过正在生成参保记录，请稍后刷新页面查看")
+APPROVAL_JOB = "payment-approval"
+# Orders with at most this many people are completed at once in the request; larger ones on a worker.
+INLINE_MAX_PEOPLE = 2000
+APPROVAL_FAILED_TEXT = "生成参保记录失败，请重新审核；如仍有问题请联系管理员"
+
+
 def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bool, reason: str = "",
-                              approved_on: date | None = None) -> int:
+                              approved_on: date | None = None,
+                              progress: Callable[[int, int], None] | None = None) -> int:
     """财务付款审核: 通过 → 已完成 and one coverage per person; 驳回 → 待付款 with the reason.
-    Returns the number of coverages created."""
+    Returns the number of coverages created. (The back office approves through
+    work_order_payment_approve_start, which runs this on a worker for a large order.)"""
     reason = (reason or "").strip()
     if not approve and not reason:
         raise DomainError(_("请填写驳回原因"), field="reason")
@@ -514,9 +528,11 @@ def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bo
     with transaction.atomic():
         wo = _lock_for(actor, work_order, PAYMENT_REVIEW)
         unit = wo.unit
+        if not approve and PaymentApproval.objects.filter(work_order=wo, status=PaymentApproval.Status.QUEUED).exists():
+            raise AlreadyProcessed(APPROVAL_IN_PROGRESS)
         if approve:
             transition(wo, from_status=S.PAYMENT_REVIEW, to_status=S.COMPLETED, completed_at=timezone.now(), reject_reason="")
-            created = _complete(wo, approved_on or timezone.localdate())
+            created = _complete(wo, approved_on or timezone.localdate(), progress or (lambda done, total: None))
             event = _event(wo, S.COMPLETED, "payment_approve", actor, decision=APPROVE)
             record(action="work_order.payment_approve", actor=actor, unit=unit, obj=wo, number=wo.number,
                    coverages=created)
@@ -529,6 +545,54 @@ def work_order_payment_review(*, work_order: WorkOrder, actor: User, approve: bo
             template, params = "payment_rejected", {"reason": reason}
         _notify_handler(wo, event, template, **params)
     return created
+
+
+def work_order_payment_approve_start(*, work_order: WorkOrder, actor: User,
+                                     approved_on: date | None = None) -> PaymentApproval:
+    """付款审核 通过 from the back office: checked now (permission, status, not already under way), then
+    the order is completed by a background task with progress — at once for a small order. Returns the
+    approval; its status says whether the coverage is written yet."""
+    with transaction.atomic():
+        wo = _lock_for(actor, work_order, PAYMENT_REVIEW)
+        if PaymentApproval.objects.filter(work_order=wo, status=PaymentApproval.Status.QUEUED).exists():
+            raise AlreadyProcessed(APPROVAL_IN_PROGRESS)
+        approval = PaymentApproval.objects.create(work_order=wo, actor=actor,
+                                                  approved_on=approved_on or timezone.localdate())
+        record(action="work_order.payment_approve_start", actor=actor, unit=wo.unit, obj=wo, number=wo.number,
+               people=wo.eligible_count)
+        inline = wo.eligible_count <= INLINE_MAX_PEOPLE
+        if not inline:
+            from .tasks import payment_approval_run
+
+            enqueue(payment_approval_run, approval.pk)
+    if inline:
+        work_order_payment_approve_execute(approval_id=approval.pk)
+        approval.refresh_from_db()
+    return approval
+
+
+def _approval_failed(pk: Any, e: Exception) -> None:
+    message = e.message if isinstance(e, DomainError) else APPROVAL_FAILED_TEXT
+    PaymentApproval.objects.filter(pk=pk, status=PaymentApproval.Status.QUEUED).update(
+        status=PaymentApproval.Status.FAILED, error=str(message)[:255], finished_at=timezone.now())
+
+
+def work_order_payment_approve_execute(*, approval_id: int) -> str:
+    """Complete the order of one queued approval (the task's body), in one transaction with the approval's
+    row: a worker killed half-way leaves no coverage, no person and the order 付款待审核, and the next run
+    completes it; an approval already done is not run twice."""
+    def work(approval: PaymentApproval) -> None:
+        full = PaymentApproval.objects.select_related("work_order", "actor").get(pk=approval.pk)
+        created = work_order_payment_review(work_order=full.work_order, actor=full.actor, approve=True,
+                                            approved_on=full.approved_on,
+                                            progress=progress_reporter(APPROVAL_JOB, approval.pk))
+        PaymentApproval.objects.filter(pk=approval.pk).update(status=PaymentApproval.Status.DONE, coverages=created,
+                                                              finished_at=timezone.now())
+
+    try:
+        return run_once(PaymentApproval, approval_id, work, on_error=_approval_failed)
+    finally:
+        progress_clear(APPROVAL_JOB, approval_id)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from zghz.accounts.models import User
 from zghz.audit.services import record
 from zghz.core.crypto import encrypt_bytes
 from zghz.core.errors import DomainError
+from zghz.core.jobs import enqueue
 from zghz.core.routers import replica_reads
 from zghz.files.models import StoredFile
 
@@ -69,13 +70,9 @@ def export_start(*, kind: str, owner: User, params: dict[str, Any], unit: models
         job.rows_total = total
         record(action="export", actor=owner, unit=unit, obj=job, kind=kind, rows=total,
                filter=audit_filter if audit_filter is not None else params)
-        if total <= INLINE_MAX_ROWS:
-            transaction.on_commit(lambda: export_execute(job_id=job.pk))
-        else:
-            from .tasks import export_run
+        from .tasks import export_run
 
-            job_id = str(job.pk)
-            transaction.on_commit(lambda: export_run.delay(job_id), robust=True)
+        enqueue(export_run, str(job.pk), inline=total <= INLINE_MAX_ROWS)
     return job
 
 

@@ -43,6 +43,7 @@ from zghz.enrolment.roster import REASONS, RosterRow, normalise_text, rows_from_
 from zghz.files.sheets import Messages, SheetError, read_table
 from zghz.members.services import PersonRow, person_upsert_many
 from zghz.plans.models import Plan, PlanYear
+from zghz.units.selectors import units_by_credit_code
 from zghz.units.services import unit_historical_create_many
 
 if TYPE_CHECKING:
@@ -404,6 +405,11 @@ def coverage_import(*, source: str | os.PathLike[str] | bytes | BinaryIO, filena
         return report
     new = [ln for ln in lines if not ln.unchanged]
     report.created = len(new)
+    units: dict[str, str] = {}
+    for ln in new:
+        units.setdefault(ln.credit_code, ln.unit_name)
+    # 历史单位 for the credit codes no unit has yet (counted the same way on a dry run).
+    report.units_created = len(units) - len(units_by_credit_code(units)) if units else 0
     if dry_run or not new:
         if not dry_run:
             with transaction.atomic():
@@ -420,9 +426,6 @@ def coverage_import(*, source: str | os.PathLike[str] | bytes | BinaryIO, filena
     # Sealed as COPY sends them (encryption overlaps the database's work; no list of a million ciphertexts).
     person_rows = _person_rows(latest.values())
     step(4, 5)
-    units: dict[str, str] = {}
-    for ln in new:
-        units.setdefault(ln.credit_code, ln.unit_name)
     with transaction.atomic():
         unit_ids = unit_historical_create_many(units=units)
         report.timings["units"] = clock() - t0

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy
 
 from zghz.audit.registry import register_actions
+from zghz.core.jobs import register_job
 
 register_actions({
     "payout_batch.request": gettext_lazy("提交生成支付批次"),
@@ -13,3 +14,6 @@ register_actions({
     "payout_line.mark": gettext_lazy("标记支付结果"),
     "recovery.resolve": gettext_lazy("处理待追回"),
 })
+
+register_job("payouts.PayoutBatchJob", task="zghz.payouts.tasks.payout_batch_run", created_field="created_at")
+register_job("payouts.PayoutReturn", task="zghz.payouts.tasks.payout_return_run", created_field="uploaded_at")

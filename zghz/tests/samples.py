@@ -42,9 +42,13 @@ def build_objects(personas: Personas) -> dict[str, Any]:
     from zghz.hostapps.services import host_app_create
 
     host_app = host_app_create(code="walk", name="灵锡").app
+    from zghz.golive.models import CoverageImport
+
+    coverage_import = CoverageImport.objects.create(actor=personas.admin, file=stored, file_name="参保记录.csv",
+                                                    status=CoverageImport.Status.DONE)
     return {"unit": personas.unit_a, "plan": plan, "host_app": host_app, "plan_year": year, "work_order": order,
             "export_job": export_job, "claim": claim, "claim_document": document,
-            "settlement_import": settlement_import,
+            "settlement_import": settlement_import, "coverage_import": coverage_import,
             **payout_objects(personas, plan, year, order)}
 
 
@@ -56,7 +60,7 @@ def payout_objects(personas: Personas, plan: Plan, year: PlanYear, order: WorkOr
     from zghz.core.crypto import blind_index
     from zghz.coverage.models import Coverage
     from zghz.members.models import Person
-    from zghz.payouts.models import PayoutBatch, PayoutLine
+    from zghz.payouts.models import PayoutBatch, PayoutBatchJob, PayoutLine
 
     today = timezone.localdate()
     id_number = "320202198001011234"
@@ -83,7 +87,8 @@ def payout_objects(personas: Personas, plan: Plan, year: PlanYear, order: WorkOr
         self_expense=Decimal("0"), settled_on=today, settlement_type="reversal", person=person, coverage=coverage,
         outcome="reversed", source="file")
     recovery = Recovery.objects.create(claim=claim, settlement=reversal, amount=Decimal("800.00"))
-    return {"payout_batch": batch, "recovery": recovery}
+    batch_job = PayoutBatchJob.objects.create(created_by=personas.finance, status="done", batch=batch, expected_count=1)
+    return {"payout_batch": batch, "recovery": recovery, "payout_batch_job": batch_job}
 
 
 # parameter name -> value taken from unit A's objects
@@ -102,4 +107,6 @@ SAMPLES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "document_id": lambda o: o["claim_document"].pk,
     "import_id": lambda o: o["settlement_import"].pk,
     "host_app_id": lambda o: o["host_app"].pk,
+    "coverage_import_id": lambda o: o["coverage_import"].pk,
+    "batch_job_id": lambda o: o["payout_batch_job"].pk,
 }

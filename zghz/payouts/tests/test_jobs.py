@@ -129,3 +129,23 @@ def test_a_return_queued_for_a_batch_closed_meanwhile_fails_and_marks_nothing(
     assert second.status == "failed" and "已全部回盘" in second.error
     assert PayoutReturn.objects.get(pk=first.pk).success_count == 3
     assert SmsMessage.objects.filter(idempotency_key__startswith="payout-line:").count() == 3
+
+
+def test_the_sweep_hands_a_return_whose_task_was_lost_to_the_broker_again(
+        personas: Personas, claims: list[Claim], finance2: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from zghz.core.jobs import jobs_sweep
+
+    batch = payout_batch_create(actor=personas.finance)
+    payout_batch_export(actor=personas.finance, batch=batch)
+    lost = payout_return_start(actor=finance2, batch=batch, upload=return_csv(batch))  # its task never ran
+    sent: list[int] = []
+    monkeypatch.setattr(payout_return_run, "delay", lambda pk: sent.append(pk))
+    assert jobs_sweep()["payouts.PayoutReturn"] == 0 and sent == []  # too young: its task may still come
+    later = timezone.now() + timedelta(minutes=5)
+    assert jobs_sweep(now=later)["payouts.PayoutReturn"] == 1 and sent == [lost.pk]
+    assert payout_return_run(lost.pk) == "done"
+    assert jobs_sweep(now=later)["payouts.PayoutReturn"] == 0 and sent == [lost.pk]  # done: never again
