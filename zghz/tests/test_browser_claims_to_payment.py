@@ -23,7 +23,7 @@ from zghz.claims.tests.settlement_helpers import csv_bytes, rec
 from zghz.conftest import Personas, login_handler, make_staff
 from zghz.coverage.tests.factories import make_person
 from zghz.files.tests.helpers import jpeg_bytes
-from zghz.tests.test_browser_payouts import _login, _return_file
+from zghz.tests.test_browser_payouts import _login, _return_file, large_jobs
 
 from .browser import shot
 
@@ -39,8 +39,11 @@ def staff_page(browser: Browser, live_server: Any, username: str) -> Page:
 
 
 def test_it_takes_a_settlement_file_to_paid_claims(page: Page, browser: Browser, live_server: Any, outbox: Path,
-                                                   personas: Personas, tmp_path: Path) -> None:
+                                                   personas: Personas, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    large_jobs(monkeypatch)  # 生成批次 and 回盘导入 on a (stand-in) worker: the pages show their progress
 
     clerk = make_staff("majajia", CLERK)
     reviewer = make_staff("wangying", BUSINESS_REVIEW)
@@ -107,7 +110,8 @@ def test_it_takes_a_settlement_file_to_paid_claims(page: Page, browser: Browser,
     preview = caiwu.get_by_test_id("payout-preview")
     expect(preview).to_contain_text("18000.00 元")  # 1000.00 + 2000.00 + 15000.00
     preview.get_by_role("button", name="生成批次").click()
-    expect(caiwu.get_by_text("已生成支付批次")).to_be_visible()
+    expect(caiwu.get_by_test_id("batch-job")).to_contain_text("处理中")
+    expect(caiwu.get_by_text("已生成支付批次")).to_be_visible(timeout=20_000)
     number = caiwu.url.rstrip("/").rsplit("/", 1)[-1]
     with caiwu.expect_download() as download:
         caiwu.get_by_role("button", name="导出银行文件").click()
@@ -120,7 +124,8 @@ def test_it_takes_a_settlement_file_to_paid_claims(page: Page, browser: Browser,
     checker.goto(f"{live_server.url}/staff/payouts/{number}/")
     checker.get_by_label("回盘文件").set_input_files(str(_return_file(bank_file, failing.number, tmp_path)))
     checker.get_by_role("button", name="确认回盘").click()
-    expect(checker.get_by_text("回盘已确认：成功 2 笔，失败 1 笔。")).to_be_visible()
+    expect(checker.get_by_test_id("return-progress")).to_contain_text("回盘导入中")
+    expect(checker.get_by_test_id("last-return")).to_contain_text("成功 2 笔，失败 1 笔", timeout=20_000)
     shot(checker, "e2e-04-payout-returned")
 
     # The paid 重疾 claim shows 已支付 to staff and to the unit, and the member's SMS is in the outbox.
@@ -146,6 +151,6 @@ def test_it_takes_a_settlement_file_to_paid_claims(page: Page, browser: Browser,
     checker.get_by_role("button", name="查询").click()
     expect(checker.get_by_test_id("payout-preview")).to_contain_text("2000.00 元")
     checker.get_by_test_id("payout-preview").get_by_role("button", name="生成批次").click()
-    expect(checker.get_by_text("已生成支付批次")).to_be_visible()
+    expect(checker.get_by_text("已生成支付批次")).to_be_visible(timeout=20_000)
     expect(checker.get_by_role("cell", name=failing.number)).to_be_visible()
     shot(checker, "e2e-07-next-batch")

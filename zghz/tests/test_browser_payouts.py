@@ -15,7 +15,7 @@ from zghz.claims.models import Claim
 from zghz.conftest import PASSWORD, Personas, make_staff
 from zghz.payouts.tests.conftest import completed_claim
 
-from .browser import shot
+from .browser import shot, worker_later
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,8 +45,20 @@ def _return_file(bank_file: Path, failed_number: str, tmp_path: Path) -> Path:
     return path
 
 
+def large_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches and 回盘 count as large: they go to a (stand-in) worker and the pages show their progress."""
+    from zghz.payouts import services, tasks
+
+    monkeypatch.setattr(services, "INLINE_MAX_LINES", 0)
+    monkeypatch.setattr(services, "INLINE_MAX_RETURN_BYTES", 0)
+    worker_later(monkeypatch, tasks.payout_batch_run)
+    worker_later(monkeypatch, tasks.payout_return_run)
+
+
 def test_it_pays_a_batch_through_the_bank_file_and_its_return(page: Page, live_server: Any, outbox: Path,
-                                                              personas: Personas, tmp_path: Path) -> None:
+                                                              personas: Personas, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    large_jobs(monkeypatch)
     claims = [completed_claim(personas.unit_a, amount=a) for a in ("1000.00", "2500.50", "880.00")]
     make_staff("wangcaiwu", FINANCE)
     _login(page, live_server.url, "finance")
@@ -58,7 +70,9 @@ def test_it_pays_a_batch_through_the_bank_file_and_its_return(page: Page, live_s
     expect(preview).to_contain_text("4380.50 元")
     shot(page, "payout-01-create")
     preview.get_by_role("button", name="生成批次").click()
-    expect(page.get_by_text("已生成支付批次")).to_be_visible()
+    expect(page.get_by_test_id("batch-job")).to_contain_text("处理中")  # the worker has not started yet
+    shot(page, "payout-01b-batch-in-progress")
+    expect(page.get_by_text("已生成支付批次")).to_be_visible(timeout=20_000)  # the page refreshes itself
     number = page.url.rstrip("/").rsplit("/", 1)[-1]
     with page.expect_download() as download:
         page.get_by_role("button", name="导出银行文件").click()
@@ -73,7 +87,9 @@ def test_it_pays_a_batch_through_the_bank_file_and_its_return(page: Page, live_s
     checker.goto(f"{live_server.url}/staff/payouts/{number}/")
     checker.get_by_label("回盘文件").set_input_files(str(_return_file(bank_file, claims[2].number, tmp_path)))
     checker.get_by_role("button", name="确认回盘").click()
-    expect(checker.get_by_text("回盘已确认：成功 2 笔，失败 1 笔。")).to_be_visible()
+    expect(checker.get_by_text("回盘文件已上传，正在导入")).to_be_visible()
+    expect(checker.get_by_test_id("return-progress")).to_contain_text("回盘导入中")
+    expect(checker.get_by_test_id("last-return")).to_contain_text("成功 2 笔，失败 1 笔", timeout=20_000)
     expect(checker.get_by_test_id("reconciliation")).to_contain_text("对账一致")
     expect(checker.get_by_text("账户已销户：账户已销户")).to_be_visible()
     shot(checker, "payout-02-batch-returned")
@@ -88,6 +104,6 @@ def test_it_pays_a_batch_through_the_bank_file_and_its_return(page: Page, live_s
     checker.get_by_role("button", name="查询").click()
     expect(checker.get_by_test_id("payout-preview")).to_contain_text("880.00 元")
     checker.get_by_test_id("payout-preview").get_by_role("button", name="生成批次").click()
-    expect(checker.get_by_text("已生成支付批次")).to_be_visible()
+    expect(checker.get_by_text("已生成支付批次")).to_be_visible(timeout=20_000)
     expect(checker.get_by_role("cell", name=claims[2].number)).to_be_visible()
     shot(checker, "payout-03-retry-batch")
