@@ -76,7 +76,7 @@ def test_an_admin_edits_a_plan_year(page: Page, live_server, personas) -> None: 
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("第 2 版并设为当前版本")).to_be_visible()
     shot(page, "32-plans-versioned")
-    page.get_by_role("link", name="参保记录").click()
+    page.get_by_role("link", name="参保记录", exact=True).click()
     expect(page.get_by_text("共 1 条")).to_be_visible()
     expect(page.get_by_role("cell", name=personas.unit_a.name)).to_be_visible()
     shot(page, "33-staff-records")
