@@ -1,18 +1,19 @@
-"""Long work off the request: the one pattern every background job follows (exports, 医保结算导入,
-参保记录导入, 支付批次, 回盘导入, 财务付款审核).
+"""Long work off the request. Every job is handed over through `enqueue` (exports and 医保结算导入, which
+claim and track their rows themselves, too); 参保记录导入, 生成批次, 回盘导入 and 财务付款审核 通过 follow
+the whole pattern:
 
-1. The request checks what it can (permission, status, the file's type and header), stores any upload
-   encrypted, writes a job row with status 排队中 and calls `enqueue` — small jobs then run at once in
+1. The request checks what it can (permission, status, the file's type by content), stores any
+   upload encrypted, writes a job row with status queued and calls `enqueue` — small jobs then run at once in
    the request (the result is there when the page shows), larger ones on a Celery worker.
 2. The task receives the job's id and calls `run_once`: inside one transaction it takes the job row
    under a row lock (skipping a row a live worker holds), does the work and writes the result with it.
-   A worker killed half-way leaves nothing: its transaction rolls back, the row is still 排队中 and a
+   A worker killed half-way leaves nothing: its transaction rolls back, the row is still queued and a
    second delivery of the task does the whole job again; a job already done is left alone.
 3. Meanwhile the page polls: `progress_set` / `progress_percent` keep the progress in the cache (every
    process sees it, and the job's own transaction is not committed yet).
 4. A task that never reached a worker (the broker was down) or whose worker died (its message stays
    unacknowledged) is handed over again by `jobs_sweep` (beat, every TASK_SWEEP_SECONDS): every job kind
-   registered with `register_job` that is still 排队中 after TASK_REDISPATCH_SECONDS goes to the broker
+   registered with `register_job` that is still queued after TASK_REDISPATCH_SECONDS goes to the broker
    again. A copy that meets a job a live worker holds skips it (the row lock), so resending is harmless.
 """
 
