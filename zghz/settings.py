@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "zghz.exports",
     "zghz.payouts",
     "zghz.renewals",
+    "zghz.analytics",
     "zghz.demo",
     "zghz.ops",
     # portals: views, forms, urls and templates only
@@ -220,6 +221,9 @@ CELERY_BEAT_SCHEDULE = {
     # the next day; once a unit is reminded for the month it is never reminded again.
     "renewal-reminders": {"task": "zghz.renewals.tasks.renewal_reminders",
                           "schedule": crontab(hour=12, minute=0)},
+    # The 统计分析 coverage summary, rebuilt before the working day.
+    "analytics-refresh": {"task": "zghz.analytics.tasks.figures_refresh_task",
+                          "schedule": crontab(hour=2, minute=30)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

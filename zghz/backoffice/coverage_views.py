@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -19,13 +19,12 @@ from zghz.core.forms import form_error
 from zghz.coverage.exports import COVERAGE_STAFF
 from zghz.coverage.forms import RecordQueryForm
 from zghz.coverage.selectors import RecordFilter, coverage_for_staff, page_ids, record_rows
-from zghz.exports.selectors import export_file_for_owner, export_job_for_owner
 from zghz.exports.services import export_start
-from zghz.files.views import file_response
 from zghz.units.models import District
 from zghz.units.selectors import districts_for_staff
 
 from .access import staff_view
+from .export_pages import export_download, export_job_page
 
 PER_PAGE = 20
 FILTER_FIELDS = ("number", "id_number", "plan", "year", "unit", "district")
@@ -84,20 +83,9 @@ def records_export(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @staff_view()
 def records_export_job(request: AuthenticatedHttpRequest, job_id: Any) -> HttpResponse:
-    # The owner check comes before the method check: someone else's job is 404 whatever the method.
-    job = export_job_for_owner(request.user, job_id)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    context = {"nav": "records", "job": job}
-    if request.headers.get("HX-Request"):
-        return render(request, "backoffice/coverage/_export_job.html", context)
-    return render(request, "backoffice/coverage/export_job.html", context)
+    return export_job_page(request, job_id, nav="records", templates="backoffice/coverage")
 
 
 @staff_view()
 def records_export_download(request: AuthenticatedHttpRequest, job_id: Any) -> HttpResponse:
-    job = export_file_for_owner(request.user, job_id)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET"])
-    assert job.file is not None
-    return file_response(job.file, actor=request.user, inline=False)
+    return export_download(request, job_id)

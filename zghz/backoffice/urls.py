@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("zghz.backoffice.claims_urls")),
     path("", include("zghz.backoffice.settlement_urls")),
     path("", include("zghz.backoffice.golive_urls")),
+    path("", include("zghz.backoffice.analytics_urls")),
 ]

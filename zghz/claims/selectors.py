@@ -1,5 +1,6 @@
 """Reads of claims: the one permission-checked getter per portal, the review queues, the unit's 理赔分析
-(per-year figures and the claims list), the 理赔进度 rows and the computation as a readable formula.
+(the claims list; its per-year figures are zghz.analytics'), the 理赔进度 rows and the computation as a readable
+formula.
 
 Scope lives here: a unit sees the claims of its own coverage (`Claim.unit`), a member their own, staff
 every claim with the city-wide view and a 区局 account its district's; anything else is 404.
@@ -13,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -194,35 +195,6 @@ def unit_plans(unit: Unit) -> list[Plan]:
         return []
     ids = Coverage.objects.filter(unit_id=unit.pk).order_by().values("plan_id").distinct()
     return list(Plan.objects.filter(pk__in=ids).order_by("id"))
-
-
-@dataclass(frozen=True)
-class YearFigures:
-    year: int
-    people: int  # 参保人数
-    premiums: Decimal  # 缴费金额
-    claims: int  # 理赔件数
-    amount: Decimal  # 理赔金额
-
-
-def unit_claim_figures(unit: Unit, plan_id: int) -> list[YearFigures]:
-    """Per plan year (newest first): 参保人数 and 缴费金额 of the unit's coverage of the plan, 理赔件数 and
-    理赔金额 (Σ 核定金额) of its 已完成 and 已支付 claims. Two aggregate queries, whatever the rows."""
-    if not unit.is_approved:  # a registered 历史单位 sees its history only once 已通过 (SPEC §5.1)
-        return []
-    cov = (Coverage.objects.filter(unit_id=unit.pk, plan_id=plan_id).order_by().values("plan_year__year")
-           .annotate(people=Count("person_id", distinct=True), premiums=Sum("premium")))
-    cl = (Claim.objects.filter(unit_id=unit.pk, plan_year__plan_id=plan_id, status__in=SETTLED).order_by()
-          .values("plan_year__year").annotate(n=Count("id"), amount=Sum("approved_amount")))
-    years: dict[int, dict[str, Any]] = {}
-    for row in cov:
-        years.setdefault(row["plan_year__year"], {}).update(people=row["people"], premiums=row["premiums"])
-    for crow in cl:
-        years.setdefault(crow["plan_year__year"], {}).update(claims=crow["n"], amount=crow["amount"])
-    cent = Decimal("0.01")
-    return [YearFigures(y, d.get("people", 0), Decimal(d.get("premiums") or 0).quantize(cent), d.get("claims", 0),
-                        Decimal(d.get("amount") or 0).quantize(cent))
-            for y, d in sorted(years.items(), reverse=True)]
 
 
 def claim_amount(claim: Claim) -> Decimal | None:

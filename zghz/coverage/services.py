@@ -25,6 +25,7 @@ from zghz.plans.models import PlanYear
 from .models import Coverage
 from .rules import RENEWAL_GRACE_DAYS, new_term
 from .selectors import latest_coverage_ends
+from .signals import coverage_stored
 
 _FIELDS = ("person", "plan", "plan_year", "unit", "work_order", "work_order_number", "start_date", "end_date",
            "waiting_until", "premium", "created_at")
@@ -62,6 +63,7 @@ def coverage_create_many(*, person_ids: Sequence[int], plan_year: PlanYear, unit
         # between the last check and now. Nothing of this completion is kept.
         raise DomainError(_("部分人员在该参保项目下已有重叠的保障期，无法完成参保，请联系管理员核对"),
                           code="coverage_overlap", status=409) from None
+    transaction.on_commit(lambda: coverage_stored.send(sender=Coverage, unit_ids=[unit_id]))
     return len(rows)
 
 

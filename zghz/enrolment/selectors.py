@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -57,6 +57,14 @@ def work_order_for_unit(unit: Unit, number: str) -> WorkOrder:
 def work_orders_visible_to_staff(user: User) -> QuerySet[WorkOrder]:
     """Every work order for city-wide roles; a 区局 account sees its district's units only."""
     return WorkOrder.objects.filter(unit__in=units_visible_to_staff(user).values("pk"))
+
+
+def work_order_queue_counts(user: User) -> dict[str, int]:
+    """参保申请 waiting for 审核 (pending) and 付款待审核 (payment_review) among those the staff member may
+    see, in one query."""
+    S = WorkOrder.Status
+    return work_orders_visible_to_staff(user).aggregate(
+        pending=Count("pk", filter=Q(status=S.PENDING)), payment_review=Count("pk", filter=Q(status=S.PAYMENT_REVIEW)))
 
 
 def work_order_for_staff(user: User, number: str) -> WorkOrder:

@@ -23,8 +23,9 @@ from decimal import Decimal
 from typing import IO, Any
 from xml.sax.saxutils import escape as _xml_escape  # nosec B406 # escapes text we write; no XML is parsed
 
-# Text (ID numbers, cards, phones, names), money (Decimal, shown with 2 decimals), date (YYYY-MM-DD).
-TEXT, MONEY, DATE = "text", "money", "date"
+# Text (ID numbers, cards, phones, names), money (Decimal, shown with 2 decimals), date (YYYY-MM-DD),
+# number (counts, days, ratios: a plain numeric cell).
+TEXT, MONEY, DATE, NUMBER = "text", "money", "date", "number"
 # Excel's limits: 1,048,576 rows per sheet (one is the header) and 32,767 characters per cell.
 MAX_SHEET_ROWS = 1_048_575
 MAX_CELL_CHARS = 32_767
@@ -147,7 +148,7 @@ class _SheetWriter:
         letters = [_column_letters(i) for i in range(len(columns))]
         cols = "".join(
             f'<col min="{i + 1}" max="{i + 1}" width="{c.width}" customWidth="1" '
-            f'style="{_STYLE_MONEY if c.kind == MONEY else _STYLE_TEXT}"/>'
+            f'style="{_STYLE_MONEY if c.kind == MONEY else 0 if c.kind == NUMBER else _STYLE_TEXT}"/>'
             for i, c in enumerate(columns))
         header = "".join(
             f'<c r="{letters[i]}1" t="inlineStr" s="{_STYLE_HEADER}"><is><t>{_text(c.header)}</t></is></c>'
@@ -231,6 +232,8 @@ def write_xlsx(
                 elif kind == MONEY:
                     number = value if isinstance(value, Decimal) else Decimal(str(value))
                     parts.append(f'<c r="{letter}{r}" s="{_STYLE_MONEY}"><v>{number:f}</v></c>')
+                elif kind == NUMBER:
+                    parts.append(f'<c r="{letter}{r}"><v>{Decimal(str(value)):f}</v></c>')
                 else:
                     parts.append(_inline(letter + r, value.isoformat() if isinstance(value, datetime.date)
                                          else str(value)))

@@ -10,5 +10,8 @@ urlpatterns = [
     path("claims/exports/<uuid:job_id>/", claims_views.claims_export_job, name="claims_export_job"),
     path("claims/exports/<uuid:job_id>/download/", claims_views.claims_export_download,
          name="claims_export_download"),
+    path("claims/stats/", claims_views.claims_stats, name="claims_stats"),
+    path("claims/stats/export/", claims_views.claims_stats_export, name="claims_stats_export"),
+    path("claims/stats/exports/<uuid:job_id>/", claims_views.claims_stats_export_job, name="claims_stats_export_job"),
     path("claims/<claim:claim_number>/", claims_views.claim_detail, name="claim_detail"),
 ]

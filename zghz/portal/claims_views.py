@@ -13,10 +13,14 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 import zghz.claims.converters  # noqa: F401  (registers the `claim` converter)
 from zghz.accounts.http import AuthenticatedHttpRequest
+from zghz.analytics import exports as analytics_exports
+from zghz.analytics.charts import Series, bar_chart
+from zghz.analytics.selectors import KINDS, unit_figures, unit_scope
 from zghz.claims.exports import CLAIMS_UNIT
 from zghz.claims.forms import ClaimQueryForm
 from zghz.claims.models import Claim
@@ -27,7 +31,6 @@ from zghz.claims.selectors import (
     claim_progress,
     claim_rows,
     claims_of_unit,
-    unit_claim_figures,
     unit_plans,
     with_list_details,
 )
@@ -51,7 +54,7 @@ def _page(request: AuthenticatedHttpRequest, unit: Unit, form: ClaimQueryForm, *
     if form.is_valid():
         f = form.claim_filter()
         if f.plan_id:
-            figures = unit_claim_figures(unit, f.plan_id)
+            figures = [y for p in unit_figures(unit, f.plan_id) for y in p.years]
         page_obj = Paginator(with_list_details(claims_of_unit(unit, f)), PER_PAGE).get_page(request.GET.get("page"))
         rows = claim_rows(page_obj)
     return render(request, "portal/claims/analysis.html", {
@@ -91,6 +94,30 @@ def claims_export_job(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any
 @handler_view
 def claims_export_download(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
     return export_download(request, unit, job_id)
+
+
+@handler_view
+@require_GET
+def claims_stats(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
+    """统计: per plan and year 参保人数, 缴费金额, 理赔件数 and 理赔金额 per 险种, each plan with its chart."""
+    plans = [(p, bar_chart(p.plan.name, [y.label for y in p.years], [
+        Series(_("缴费金额"), [y.premiums for y in p.years]), Series(_("理赔金额"), [y.amount for y in p.years])]))
+        for p in unit_figures(unit)]
+    return render(request, "portal/claims/stats.html", {"unit": unit, "nav": "claims", "plans": plans,
+                                                        "kinds": [k.label for k in KINDS]})
+
+
+@handler_view
+@require_POST
+def claims_stats_export(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
+    params = {"scope": unit_scope(unit).as_params()}
+    job = export_start(kind=analytics_exports.UNIT, owner=request.user, unit=unit, params=params)
+    return redirect("portal:claims_stats_export_job", job_id=job.pk)
+
+
+@handler_view
+def claims_stats_export_job(request: AuthenticatedHttpRequest, unit: Unit, job_id: Any) -> HttpResponse:
+    return export_job_page(request, unit, job_id, nav="claims", templates="portal/claims/stats")
 
 
 @handler_view

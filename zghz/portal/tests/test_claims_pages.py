@@ -16,6 +16,7 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from zghz.accounts.roles import BUSINESS_REVIEW, CLERK, REPORT_REVIEW
+from zghz.analytics.services import figures_refresh_units
 from zghz.claims.models import Claim, ClaimDocument, ClaimEvent
 from zghz.claims.services import claim_decide, claim_documents_upload
 from zghz.claims.tests.review_factories import claim, coverage, image, other_member, plan_year, png
@@ -68,6 +69,8 @@ def test_it_shows_the_figures_per_year_of_the_chosen_plan(personas: Personas, ha
     # Another unit's coverage and claims of the same plan never count.
     other_cov = coverage(other_member("13900000003"), personas.unit_b, py_now)
     claim(other_cov, kind=Claim.Kind.HOSPITAL, status=S.PAID, amount="999.00", approved_amount=Decimal("999.00"))
+    # The factories write coverage straight through the ORM; coverage_create_many rebuilds the summary itself.
+    figures_refresh_units(unit_ids=[personas.unit_a.pk, personas.unit_b.pk])
 
     html = page(handler.get("/claims/"))
     for label in ("参保项目", "参保人数", "缴费金额", "理赔件数", "理赔金额", "理赔人姓名", "理赔人电话", "理赔时间", "查询",
