@@ -26,6 +26,8 @@ STEPS = [
     ("bench_records.py", ["--requests", "50"]),
     ("bench_upload.py", ["--runs", "3", "--baseline-runs", "1"]),
     ("bench_payout_export.py", ["--runs", "3"]),
+    ("seed_claims.py", []),
+    ("bench_analytics.py", ["--requests", "15"]),
 ]
 
 

@@ -66,3 +66,65 @@ class FigureRefresh(models.Model):
     class Meta:
         ordering = ["-requested_at", "-id"]
         verbose_name = _("统计更新")
+
+
+class ClaimFigure(models.Model):
+    """理赔件数, 理赔金额 and 已核定未支付 (已完成 / 已支付 claims) and 实付金额 of one district, plan year and 险种,
+    by month of the claim's period (住院 出院日期, 重疾 确诊时间, 意外 事故日期) and month paid."""
+
+    plan_year = models.ForeignKey("plans.PlanYear", on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    district = models.ForeignKey("units.District", null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(_("报销险种"), max_length=20)
+    month = models.DateField(_("月份"))
+    paid_month = models.DateField(_("支付月份"), null=True)
+    claims = models.PositiveIntegerField(_("理赔件数"))
+    amount = models.DecimalField(_("理赔金额"), max_digits=16, decimal_places=2)
+    unpaid = models.DecimalField(_("已核定未支付"), max_digits=16, decimal_places=2)
+    paid_claims = models.PositiveIntegerField(_("支付笔数"))
+    paid = models.DecimalField(_("实付金额"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("理赔统计")
+        indexes = [models.Index(fields=["year", "district"], name="claimfigure_year_district")]
+
+
+class DiagnosisFigure(models.Model):
+    """理赔件数 and 理赔金额 of one diagnosis among the 已完成 / 已支付 claims of one district and plan year."""
+
+    plan_year = models.ForeignKey("plans.PlanYear", on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    district = models.ForeignKey("units.District", null=True, on_delete=models.SET_NULL, related_name="+")
+    code = models.CharField(_("诊断编码"), max_length=32)
+    name = models.CharField(_("疾病名称"), max_length=128)
+    claims = models.PositiveIntegerField(_("理赔件数"))
+    amount = models.DecimalField(_("理赔金额"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("疾病统计")
+        indexes = [models.Index(fields=["year", "district"], name="diagnosisfigure_year_district")]
+
+
+class TurnaroundFigure(models.Model):
+    """结案时长 as a histogram: how many claims (or review decisions) of one district, plan year and series
+    took `days` (rounded to 0.1 day). The percentiles are read off the cumulative counts."""
+
+    class Series(models.TextChoices):
+        DONE = "done", _("申报→完成")
+        PAID = "paid", _("完成→支付")
+        NODE = "node", _("审核节点")
+
+    plan_year = models.ForeignKey("plans.PlanYear", on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    district = models.ForeignKey("units.District", null=True, on_delete=models.SET_NULL, related_name="+")
+    series = models.CharField(max_length=8, choices=Series.choices)
+    label = models.CharField(max_length=20)  # the 险种 (done, paid) or the node (node)
+    days = models.DecimalField(max_digits=8, decimal_places=1)
+    claims = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("结案时长统计")
+        indexes = [models.Index(fields=["year", "district"], name="turnaroundfigure_year_district")]

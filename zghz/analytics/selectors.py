@@ -23,7 +23,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connections, router
 from django.db.models import Case, Count, DateField, F, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
@@ -33,11 +32,10 @@ from zghz.accounts.models import User
 from zghz.accounts.policy import sees_all_districts, staff_can, staff_district_id
 from zghz.claims.models import Claim, ClaimEvent, SettlementRecord
 from zghz.claims.selectors import SETTLED
-from zghz.payouts.selectors import month_range
 from zghz.plans.models import Plan, PlanYear
 from zghz.units.models import District, Unit
 
-from .models import CoverageFigure, CoverageMonthFigure, FigureRefresh
+from .models import ClaimFigure, CoverageFigure, CoverageMonthFigure, DiagnosisFigure, FigureRefresh, TurnaroundFigure
 
 S = Claim.Status
 N = ClaimEvent.Node
@@ -109,37 +107,28 @@ def scope_from_params(user: User, params: dict[str, Any]) -> Scope:
                        district_id=params.get("district_id"))
 
 
-def _coverage_figures(scope: Scope, *, monthly: bool = False) -> QuerySet[Any]:
-    """The summary rows in scope: per unit and plan year, or (`monthly`) per district, plan year and month."""
-    qs: QuerySet[Any] = CoverageMonthFigure.objects.all() if monthly else CoverageFigure.objects.all()
+def _narrow(qs: QuerySet[Any], scope: Scope, *, unit: str, district: str, year: str, plan: str) -> QuerySet[Any]:
+    """`qs` cut to the scope; the arguments name the lookups of unit, district, plan year and plan."""
     if scope.nothing:
         return qs.none()
-    if scope.unit_id is not None:
-        if monthly:
-            raise ValueError("the monthly summary has no units")
-        qs = qs.filter(unit_id=scope.unit_id)
-    if scope.district_id is not None:
-        qs = qs.filter(district_id=scope.district_id)
-    if scope.year is not None:
-        qs = qs.filter(year=scope.year)
-    if scope.plan_id is not None:
-        qs = qs.filter(plan_id=scope.plan_id)
+    for lookup, value in ((unit, scope.unit_id), (district, scope.district_id), (year, scope.year),
+                          (plan, scope.plan_id)):
+        if value is not None:
+            qs = qs.filter(**{lookup: value})
     return qs.order_by()
+
+
+def _coverage_figures(scope: Scope, *, monthly: bool = False) -> QuerySet[Any]:
+    """The summary rows in scope: per unit and plan year, or (`monthly`) per district, plan year and month."""
+    if monthly and scope.unit_id is not None:
+        raise ValueError("the monthly summary has no units")
+    qs: QuerySet[Any] = CoverageMonthFigure.objects.all() if monthly else CoverageFigure.objects.all()
+    return _narrow(qs, scope, unit="unit_id", district="district_id", year="year", plan="plan_id")
 
 
 def scoped_claims(scope: Scope) -> QuerySet[Claim]:
-    qs = Claim.objects.all()
-    if scope.nothing:
-        return qs.none()
-    if scope.unit_id is not None:
-        qs = qs.filter(unit_id=scope.unit_id)
-    if scope.district_id is not None:
-        qs = qs.filter(unit__district_id=scope.district_id)
-    if scope.year is not None:
-        qs = qs.filter(plan_year__year=scope.year)
-    if scope.plan_id is not None:
-        qs = qs.filter(plan_year__plan_id=scope.plan_id)
-    return qs.order_by()
+    return _narrow(Claim.objects.all(), scope, unit="unit_id", district="unit__district_id", year="plan_year__year",
+                   plan="plan_year__plan_id")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -202,62 +191,60 @@ def _money(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-def _period() -> Any:
+def claim_period() -> Any:
     """The date a claim counts under: 住院 by 出院日期, 重疾 by 确诊时间, 意外 by 事故日期 (kept in 确诊时间)."""
     return Case(When(kind=Claim.Kind.HOSPITAL, then=Coalesce("discharged_on", "diagnosed_on")),
                 default=F("diagnosed_on"), output_field=DateField())
 
 
-_CLAIM_KEYS: dict[str, Any] = {
-    "district": F("unit__district_id"), "unit": F("unit_id"), "plan": F("plan_year__plan_id"),
-    "year": F("plan_year__year"),
-}
 _COVERAGE_KEYS = {"district": "district_id", "unit": "unit_id", "plan": "plan_id", "year": "year", "month": "month"}
 
 
-def _claim_key(group: str | None, *, paid: bool = False) -> Any:
-    if group == "month":
-        return TruncMonth("paid_at", output_field=DateField()) if paid else TruncMonth(_period())
-    return _CLAIM_KEYS[group] if group else None
-
-
-def _merge_claims(rows: dict[Any, FigureRow], claims: QuerySet[Claim], group: str | None, *,
-                  only: set[Any] | None) -> None:
-    """理赔件数 and 理赔金额 per 险种 and 已核定未支付 by period; 实付金额 by the month paid (two queries)."""
-    key = _claim_key(group)
-    settled = claims.filter(status__in=SETTLED)
-    paid_qs = claims.filter(status=S.PAID)
-    if only is not None and group:
-        settled = settled.filter(**{_claim_filter(group): list(only)})
-        paid_qs = paid_qs.filter(**{_claim_filter(group): list(only)})
-    aggs = {"n": Count("id"), "amount": Sum("approved_amount"),
-            "unpaid": Sum("approved_amount", filter=Q(status=S.COMPLETED))}
-    values = settled.annotate(k=key).values("k", "kind") if key is not None else settled.values("kind")
-    r: Any
-    for r in values.annotate(**aggs):
+def _add_settled(rows: dict[Any, FigureRow], values: Iterable[Any]) -> None:
+    for r in values:
         row = rows.setdefault(r.get("k"), FigureRow(r.get("k")))
         kind = row.kinds[r["kind"]]
         kind.claims += r["n"]
         kind.amount += _money(r["amount"])
         row.unpaid += _money(r["unpaid"])
-    pkey = _claim_key(group, paid=True)
+
+
+def _merge_claim_figures(rows: dict[Any, FigureRow], scope: Scope, group: str | None) -> None:
+    """理赔件数 and 理赔金额 per 险种 and 已核定未支付 by period, 实付金额 by the month paid, from ClaimFigure
+    (two queries)."""
+    cf = _narrow(ClaimFigure.objects.all(), scope, unit="unit_id", district="district_id", year="year",
+                 plan="plan_id")
+    key = _COVERAGE_KEYS[group] if group else None
+    aggs = {"n": Sum("claims"), "amount": Sum("amount"), "unpaid": Sum("unpaid")}
+    _add_settled(rows, cf.annotate(k=F(key)).values("k", "kind").annotate(**aggs) if key else
+                 cf.values("kind").annotate(**aggs))
+    pkey = "paid_month" if group == "month" else key
+    paid = cf.filter(paid_claims__gt=0)
+    r: Any
     if pkey is None:
-        total = paid_qs.aggregate(paid=Sum("paid_amount"))["paid"]
+        total = paid.aggregate(paid=Sum("paid"))["paid"]
         if total is not None:
             rows.setdefault(None, FigureRow(None)).paid += _money(total)
         return
-    for r in paid_qs.annotate(k=pkey).values("k").annotate(paid=Sum("paid_amount")):
+    for r in paid.annotate(k=F(pkey)).values("k").annotate(paid=Sum("paid")):
         rows.setdefault(r["k"], FigureRow(r["k"])).paid += _money(r["paid"])
 
 
-def _claim_filter(group: str) -> str:
-    return {"district": "unit__district_id__in", "unit": "unit_id__in", "plan": "plan_year__plan_id__in",
-            "year": "plan_year__year__in"}[group]
+def _merge_unit_claims(rows: dict[Any, FigureRow], claims: QuerySet[Claim], only: set[Any] | None) -> None:
+    """The same per unit, live from the claims (of the `only` units, when given: the (unit, …) index)."""
+    if only is not None:
+        claims = claims.filter(unit_id__in=list(only))
+    _add_settled(rows, claims.filter(status__in=SETTLED).annotate(k=F("unit_id")).values("k", "kind").annotate(
+        n=Count("id"), amount=Sum("approved_amount"), unpaid=Sum("approved_amount", filter=Q(status=S.COMPLETED))))
+    r: Any
+    for r in claims.filter(status=S.PAID).values("unit_id").annotate(paid=Sum("paid_amount")):
+        rows.setdefault(r["unit_id"], FigureRow(r["unit_id"])).paid += _money(r["paid"])
 
 
 def figure_table(scope: Scope, group: str | None, *, limit: int | None = None) -> list[FigureRow]:
-    """One row per value of `group` (None: one row, the totals). With `limit` (units only): the units with
-    the highest 缴费金额 in the scope. Three aggregate queries and one for the labels, whatever the rows."""
+    """One row per value of `group` (None: one row, the totals) in a staff scope. With `limit` (units only):
+    the units with the highest 缴费金额. Coverage and claims come from the summaries, except the claims per
+    unit (live, through the (unit, …) index). Three aggregate queries and one for the labels."""
     if group is not None and group not in GROUPS:
         raise ValueError(group)
     rows: dict[Any, FigureRow] = {}
@@ -275,7 +262,10 @@ def figure_table(scope: Scope, group: str | None, *, limit: int | None = None) -
             k = r[_COVERAGE_KEYS[group]]
             rows[k] = FigureRow(k, people=r["people_n"], premiums=_money(r["premium_sum"]))
     only = set(rows) if limit is not None else None
-    _merge_claims(rows, scoped_claims(scope), group, only=only if group != "month" else None)
+    if group == "unit":
+        _merge_unit_claims(rows, scoped_claims(scope), only)
+    else:
+        _merge_claim_figures(rows, scope, group)
     if only is not None:
         rows = {k: v for k, v in rows.items() if k in only}
     _label(rows.values(), group)
@@ -385,78 +375,42 @@ class Turnaround:
     p90: float | None
 
 
-def _days_sql(vendor: str, later: str, earlier: str) -> str:
-    if vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0"
-    return f"(julianday({later}) - julianday({earlier}))"
-
-
-def _percentiles(vendor: str, inner_sql: str) -> str:
-    """Per `g` of `inner_sql` (columns g, x): count, median and p90 of x, interpolated like
-    percentile_cont (position p·(n−1) between the two nearest ranks)."""
-    if vendor == "postgresql":
-        return (f"SELECT g, COUNT(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY x), "
-                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY x) FROM ({inner_sql}) s GROUP BY g")
-
-    def pick(p: str) -> str:
-        pos = f"({p} * (n - 1))"
-        lo = f"CAST({pos} AS INTEGER)"
-        return (f"SUM(CASE WHEN rn = {lo} THEN x * (1 - ({pos} - {lo})) "
-                f"WHEN rn = {lo} + 1 THEN x * ({pos} - {lo}) ELSE 0 END)")
-
-    return (f"SELECT g, MAX(n), {pick('0.5')}, {pick('0.9')} FROM ("
-            f"SELECT g, x, ROW_NUMBER() OVER (PARTITION BY g ORDER BY x) - 1 AS rn, "
-            f"COUNT(*) OVER (PARTITION BY g) AS n FROM ({inner_sql}) s0) s GROUP BY g")
-
-
-def _run(sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
-    alias = router.db_for_read(Claim)
-    with connections[alias or "default"].cursor() as cursor:
-        cursor.execute(sql, list(params))
-        return list(cursor.fetchall())
-
-
-def _vendor() -> str:
-    return connections[router.db_for_read(Claim) or "default"].vendor
+def _percentile(hist: list[tuple[Decimal, int]], n: int, p: float) -> float:
+    """percentile_cont over the values the histogram counts: the value at position p·(n−1), interpolated
+    between the two nearest ranks."""
+    pos = p * (n - 1)
+    lo = int(pos)
+    below, value_lo, value_hi = 0, None, None
+    for days, count in hist:
+        if value_lo is None and lo < below + count:
+            value_lo = float(days)
+        if lo + 1 < below + count:
+            value_hi = float(days)
+            break
+        below += count
+    assert value_lo is not None
+    return value_lo + (pos - lo) * ((value_hi if value_hi is not None else value_lo) - value_lo)
 
 
 def turnaround(scope: Scope) -> list[Turnaround]:
-    """结案时长 in days: 申报 → 完成 and 完成 → 支付 per 险种, and per review node the time from the step
-    before (the import, the upload, the node before) to that node's decision. Three queries."""
-    vendor = _vendor()
-    claims = scoped_claims(scope)
-    out: list[Turnaround] = []
-    kind_labels = {k.value: str(k.label) for k in KINDS}
-    for what, qs, later, earlier in (
-            (_("申报→完成"), claims.filter(status__in=SETTLED, completed_at__isnull=False, declared_at__isnull=False),
-             "completed_at", "declared_at"),
-            (_("完成→支付"), claims.filter(status=S.PAID, completed_at__isnull=False, paid_at__isnull=False),
-             "paid_at", "completed_at")):
-        inner, params = qs.values_list("kind", later, earlier).query.sql_with_params()
-        days = f"WITH t(g, b, a) AS ({inner}) SELECT g, {_days_sql(vendor, 'b', 'a')} AS x FROM t"
-        found = {r[0]: r for r in _run(_percentiles(vendor, days), params)}
-        for k in kind_labels:
-            r = found.get(k)
-            out.append(Turnaround(what, kind_labels[k], r[1] if r else 0, _f(r[2]) if r else None,
-                                  _f(r[3]) if r else None))
-    out.extend(_node_turnaround(scope, vendor))
-    return out
-
-
-def _node_turnaround(scope: Scope, vendor: str) -> list[Turnaround]:
-    ev = ClaimEvent._meta.db_table
-    ids, params = scoped_claims(scope).values("id").query.sql_with_params()
-    nodes = ", ".join(f"'{n.value}'" for n in REVIEW_NODES)
-    inner = (f"SELECT node AS g, {_days_sql(vendor, 'at', 'prev')} AS x FROM ("  # nosec B608
-             f"SELECT e.node, e.decision, e.at, LAG(e.at) OVER (PARTITION BY e.claim_id ORDER BY e.at, e.id) AS prev "
-             f"FROM {ev} e WHERE e.claim_id IN ({ids})) w "
-             f"WHERE node IN ({nodes}) AND decision <> '' AND prev IS NOT NULL")
-    found = {r[0]: r for r in _run(_percentiles(vendor, inner), params)}
+    """结案时长 in days (to 0.1 day): 申报 → 完成 and 完成 → 支付 per 险种, and per review node the time from
+    the step before (the import, the upload, the node before) to that node's decision. One aggregate query
+    over the summary's histogram; the percentiles are read off its cumulative counts."""
+    tf = _narrow(TurnaroundFigure.objects.all(), scope, unit="unit_id", district="district_id", year="year",
+                 plan="plan_id")
+    hists: dict[tuple[str, str], list[tuple[Decimal, int]]] = {}
+    for series, label, days, count in (tf.values_list("series", "label", "days").annotate(n=Sum("claims"))
+                                       .order_by("series", "label", "days")):
+        hists.setdefault((series, label), []).append((days, count))
+    T = TurnaroundFigure.Series
     out = []
-    for n in REVIEW_NODES:
-        r = found.get(n.value)
-        out.append(Turnaround(_("审核节点"), str(n.label), r[1] if r else 0, _f(r[2]) if r else None,
-                              _f(r[3]) if r else None))
+    for series, labels in ((T.DONE, [(k.value, k.label) for k in KINDS]), (T.PAID, [(k.value, k.label) for k in KINDS]),
+                           (T.NODE, [(n.value, n.label) for n in REVIEW_NODES])):
+        for code, label in labels:
+            hist = hists.get((series.value, code), [])
+            n = sum(c for _d, c in hist)
+            out.append(Turnaround(str(series.label), str(label), n, _f(_percentile(hist, n, 0.5)) if n else None,
+                                  _f(_percentile(hist, n, 0.9)) if n else None))
     return out
 
 
@@ -478,11 +432,12 @@ class DiagnosisRow:
 
 def top_diagnoses(scope: Scope, *, by: str = "count", limit: int = 20) -> list[DiagnosisRow]:
     """The diagnoses of 已完成 and 已支付 claims with the most claims (`by="count"`) or the highest 理赔金额
-    (`by="amount"`)."""
-    order = ["-n", "-amount"] if by == "count" else ["-amount", "-n"]
-    qs = (scoped_claims(scope).filter(status__in=SETTLED).values("diagnosis_code", "diagnosis_name")
-          .annotate(n=Count("id"), amount=Sum("approved_amount")).order_by(*order, "diagnosis_code", "diagnosis_name"))
-    return [DiagnosisRow(r["diagnosis_code"], r["diagnosis_name"], r["n"], _money(r["amount"])) for r in qs[:limit]]
+    (`by="amount"`), from the summary."""
+    order = ["-n", "-total"] if by == "count" else ["-total", "-n"]
+    qs = (_narrow(DiagnosisFigure.objects.all(), scope, unit="unit_id", district="district_id", year="year",
+                  plan="plan_id").values("code", "name").annotate(n=Sum("claims"), total=Sum("amount"))
+          .order_by(*order, "code", "name"))
+    return [DiagnosisRow(r["code"], r["name"], r["n"], _money(r["total"])) for r in qs[:limit]]
 
 
 @dataclass(frozen=True)
@@ -522,27 +477,22 @@ def figure_years() -> list[int]:
 @dataclass(frozen=True)
 class MonthOverview:
     month: date
-    people: int  # 本月开始保障的参保人数 (as of the last full rebuild)
+    people: int  # 参保人数 of the coverage starting this month
     premiums: Decimal
-    declared: int  # 本月申报的理赔
-    completed: int  # 本月审核完成 (已完成 / 已支付)
-    approved: Decimal  # their 核定金额
-    paid_claims: int  # 本月支付
+    claims: int  # 已完成 / 已支付 claims whose period falls in this month
+    amount: Decimal  # their 核定金额
+    paid_claims: int  # claims paid this month
     paid: Decimal  # their 实付金额
 
 
 def month_overview(scope: Scope, today: date) -> MonthOverview:
-    """The month of `today` (local) in a staff scope (city or district): two aggregate queries."""
+    """The month of `today` in a staff scope (city or district), from the summaries: three aggregate queries."""
     month = today.replace(day=1)
-    start, end = month_range(month)
-    cov = _coverage_figures(Scope(district_id=scope.district_id, nothing=scope.nothing), monthly=True).filter(
-        month=month).aggregate(people_n=Sum("people"), premium_sum=Sum("premiums"))
-    claims = scoped_claims(Scope(unit_id=scope.unit_id, district_id=scope.district_id, nothing=scope.nothing))
-    done = Q(completed_at__gte=start, completed_at__lt=end, status__in=SETTLED)
-    paid = Q(paid_at__gte=start, paid_at__lt=end, status=S.PAID)
-    c = claims.filter(Q(declared_at__gte=start, declared_at__lt=end) | done | paid).aggregate(
-        declared=Count("id", filter=Q(declared_at__gte=start, declared_at__lt=end)),
-        completed=Count("id", filter=done), approved=Sum("approved_amount", filter=done),
-        paid_claims=Count("id", filter=paid), paid=Sum("paid_amount", filter=paid))
-    return MonthOverview(month, cov["people_n"] or 0, _money(cov["premium_sum"]), c["declared"], c["completed"],
-                         _money(c["approved"]), c["paid_claims"], _money(c["paid"]))
+    area = Scope(district_id=scope.district_id, nothing=scope.nothing)
+    cov = _coverage_figures(area, monthly=True).filter(month=month).aggregate(
+        people_n=Sum("people"), premium_sum=Sum("premiums"))
+    cf = _narrow(ClaimFigure.objects.all(), area, unit="unit_id", district="district_id", year="year", plan="plan_id")
+    period = cf.filter(month=month).aggregate(n=Sum("claims"), total=Sum("amount"))
+    paid = cf.filter(paid_month=month).aggregate(n=Sum("paid_claims"), total=Sum("paid"))
+    return MonthOverview(month, cov["people_n"] or 0, _money(cov["premium_sum"]), period["n"] or 0,
+                         _money(period["total"]), paid["n"] or 0, _money(paid["total"]))

@@ -79,13 +79,13 @@ def test_it_shows_this_months_figures_in_scope(queues: Any, personas: Personas) 
     tz = ZoneInfo("Asia/Shanghai")
     with time_machine.travel(datetime(2026, 5, 20, 10, tzinfo=tz), tick=False):
         clerk = login_staff(Client(), personas.clerk)
-        # 新增参保人数, 缴费金额, 理赔申报, 审核完成, 核定金额, 支付笔数, 实付金额
-        assert month_row(clerk) == ["0", "0.00", "2", "2", "1500.00", "1", "1000.00"]
+        # 新增参保人数, 缴费金额, 理赔件数, 理赔金额 (by period: a2 出院 05-02, a3 确诊 05-15, b1 事故 05-30),
+        # 支付笔数, 实付金额 (a1 paid 05-13)
+        assert month_row(clerk) == ["0", "0.00", "3", "23500.00", "1", "1000.00"]
         district = login_staff(Client(), personas.district)
-        assert month_row(district) == ["0", "0.00", "0", "0", "0.00", "0", "0.00"]
+        assert month_row(district) == ["0", "0.00", "1", "3000.00", "0", "0.00"]
     with time_machine.travel(datetime(2026, 6, 15, 10, tzinfo=tz), tick=False):
-        assert month_row(login_staff(Client(), personas.district)) == ["0", "0.00", "1", "1", "3000.00", "1",
-                                                                       "3000.00"]
+        assert month_row(login_staff(Client(), personas.district)) == ["0", "0.00", "0", "0.00", "1", "3000.00"]
     with time_machine.travel(datetime(2026, 3, 15, 10, tzinfo=tz), tick=False):
         assert month_row(login_staff(Client(), personas.clerk))[:2] == ["3", "180.00"]
 
