@@ -3,6 +3,8 @@ printed page), and the unit's 理赔分析 → 统计."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -52,7 +54,8 @@ def test_the_staff_dashboard_and_statistics(page: Page, live_server: Any, person
     with page.expect_download() as download:
         page.get_by_role("button", name="导出").click()
         page.get_by_role("link", name="下载").click()
-    rows = list(openpyxl.load_workbook(download.value.path()).active.iter_rows(values_only=True))
+    data = io.BytesIO(Path(download.value.path()).read_bytes())
+    rows = list(openpyxl.load_workbook(data).active.iter_rows(values_only=True))
     assert rows[0][0] == "月份" and [r[0] for r in rows[1:]] == ["2026-03", "2026-04", "2026-05", "2026-06", "合计"]
 
     page.goto(live_server.url + "/staff/stats/?year=2026")
