@@ -6,8 +6,9 @@ import os
 import resource
 import statistics
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,3 +79,25 @@ def fmt_ms(seconds: float) -> str:
 
 def verdict(ok: bool) -> str:
     return "OK" if ok else "MISSED"
+
+
+def time_requests(get: Callable[[int], Any], n: int, *, warmup: int = 3) -> tuple[float, float, int]:
+    """(median, 95th percentile, queries of the last request) over n calls of get(i), each of which makes
+    one request through Django's test Client and must answer 200."""
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(warmup):
+        get(i)
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        response = get(i)
+        times.append(time.perf_counter() - t0)
+        assert response.status_code == 200, response.status_code
+    with CaptureQueriesContext(connection) as ctx:
+        get(0)
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], len(ctx.captured_queries)

@@ -14,35 +14,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fmt_ms, require_seed, setup, verdict
+from _common import fmt_ms, require_seed, setup, time_requests, verdict
 
 TARGET_SECONDS = 0.050
-
-
-def _time(get: Callable[[int], object], n: int, *, warmup: int = 3) -> tuple[float, float, int]:
-    """(median, 95th percentile, queries of the last request) over n calls of get(i)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for i in range(warmup):
-        get(i)
-    times = []
-    for i in range(n):
-        t0 = time.perf_counter()
-        response = get(i)
-        times.append(time.perf_counter() - t0)
-        assert response.status_code == 200, response.status_code  # type: ignore[attr-defined]
-    with CaptureQueriesContext(connection) as ctx:
-        get(0)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1], len(ctx.captured_queries)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(numbers)} work orders; {args.requests} requests each")
     results = {}
     for label, get in (("by 居民身份证", by_id), ("by 工单编号", by_number)):
-        med, p95, queries = _time(get, args.requests)
+        med, p95, queries = time_requests(get, args.requests)
         results[label] = med
         print(f"  {label:<12} median {fmt_ms(med)}, p95 {fmt_ms(p95)}, {queries} queries "
               f"(target <= {fmt_ms(TARGET_SECONDS)}: {verdict(med <= TARGET_SECONDS)})")
@@ -102,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     # Context: another unit's person is not found; the unfiltered first page and a deep page.
     missing = client.get("/records/", {"id_number": other_ids[0], "year": str(year)})
     assert "没有符合条件的参保记录" in missing.content.decode(), "another unit's person must not appear"
-    for label, params in (("unfiltered p1", {}), ("page 2,500", {"page": "2500"})):
-        med, p95, queries = _time(lambda i, p=params: client.get("/records/", p), max(10, args.requests // 5))
+    for label, params in (("unfiltered p1", {}), ("末页", {"page": "last"})):
+        med, p95, queries = time_requests(lambda i, p=params: client.get("/records/", p), max(10, args.requests // 5))
         print(f"  {label:<12} median {fmt_ms(med)}, p95 {fmt_ms(p95)}, {queries} queries (context)")
 
     staff, created = User.objects.get_or_create(username="bench-staff-clerk", defaults={"kind": User.Kind.STAFF})
@@ -113,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         staff.groups.set(Group.objects.filter(name=CLERK))
     staff_client = Client()
     staff_client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
-    med, p95, queries = _time(
+    med, p95, queries = time_requests(
         lambda i: staff_client.get("/staff/records/", {"id_number": id_numbers[i % len(id_numbers)],
                                                         "year": "all"}), max(10, args.requests // 5))
     print(f"  back office, city-wide by 居民身份证: median {fmt_ms(med)}, p95 {fmt_ms(p95)}, {queries} queries "

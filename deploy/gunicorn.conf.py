@@ -3,7 +3,12 @@
 Why these values: a page is a few database queries, so a worker mostly waits on PostgreSQL. Threaded
 workers (gthread) keep serving while one request waits, and they handle idle keep-alive connections
 without tying up a whole process the way sync workers do. A burst is kept from queueing for minutes in
-three places: the listen backlog is short, so once every thread is busy and 64 connections wait, the
+four places: a gthread worker accepts at most `worker_connections` connections (busy and kept-alive
+together) and, left at gunicorn's default of 1,000, it would accept a whole burst and queue it in front
+of its 4 threads, where requests wait long after their clients gave up and are still worked on; here it
+is twice the threads, so a worker holds at most one waiting request per busy thread (a list page takes
+well under 50 ms of server time, zghz/core/pagination.py) and the rest stay in the kernel; the listen
+backlog is short, so once every thread is busy and 64 connections wait, the
 kernel refuses new ones at once and the load balancer sends them to another host (or answers 503)
 instead of letting them sit; each SQL statement of a web request stops after 30 s (statement_timeout),
 so a slow query cannot hold a thread for long; and a worker that stops answering its heartbeat for
@@ -21,6 +26,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", threads * 2))
 backlog = int(os.environ.get("GUNICORN_BACKLOG", 64))
 timeout = 30
 graceful_timeout = 30

@@ -29,7 +29,7 @@ class AuditEntry(models.Model):
     unit_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     unit_name = models.CharField(_("单位"), max_length=128, blank=True)
     ip = models.CharField(_("IP"), max_length=64, blank=True)
-    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    action = models.CharField(_("操作"), max_length=64)
     object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
     object_id = models.CharField(_("对象"), max_length=64, blank=True)
     result = models.CharField(_("结果"), max_length=16, default="ok")
@@ -39,7 +39,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        # 审计日志 lists newest first (zghz/core/pagination.py reads a page as one index range), all or
+        # by 操作; the (action, at) index also serves every lookup by action alone.
+        indexes = [models.Index(fields=["object_type", "object_id"]),
+                   models.Index(fields=["-at", "-id"], name="audit_list_idx"),
+                   models.Index(fields=["action", "-at", "-id"], name="audit_action_list_idx")]
         verbose_name = _("审计日志")
 
     def save(self, *args: Any, **kwargs: Any) -> None:

@@ -37,11 +37,11 @@ from zghz.claims.services import FLAG_LABELS, claim_accident_create, claim_decid
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.forms import form_error
 from zghz.core.idcard import mask_id, mask_phone
+from zghz.core.pagination import paginate
 from zghz.files.views import file_response
 
 from .access import staff_view
 from .claims_forms import ACCIDENT_DOCUMENTS, AccidentForm, ClaimFilterForm, DecideForm, UploadForm
-from .helpers import paginate
 
 PER_PAGE = 20
 S = Claim.Status

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
@@ -16,6 +15,7 @@ from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.accounts.models import User
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
+from zghz.core.pagination import paginate
 from zghz.coverage.exports import COVERAGE_STAFF
 from zghz.coverage.forms import RecordQueryForm
 from zghz.coverage.selectors import RecordFilter, coverage_for_staff, page_ids, record_rows
@@ -60,8 +60,7 @@ def records(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffRecordQueryForm(request.GET, user=request.user)
     if not form.is_valid():
         return _page(request, form)
-    ids = page_ids(coverage_for_staff(request.user, form.staff_filter()))
-    page_obj = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
+    page_obj = paginate(request, page_ids(coverage_for_staff(request.user, form.staff_filter())), PER_PAGE)
     return _page(request, form, page_obj=page_obj, rows=record_rows(page_obj, with_unit=True))
 
 

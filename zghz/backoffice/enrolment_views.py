@@ -9,7 +9,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET
 from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import DomainError
 from zghz.core.jobs import progress_percent
+from zghz.core.pagination import paginate
 from zghz.enrolment.models import PaymentApproval, WorkOrder
 from zghz.enrolment.policy import work_order_actions
 from zghz.enrolment.selectors import (
@@ -78,7 +78,7 @@ def work_order_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
                            number=data.get("number", ""))
     if form.is_bound and not form.is_valid():
         qs = qs.none()
-    page_obj = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    page_obj = paginate(request, qs, PER_PAGE)
     rows = [(wo, work_order_actions(request.user, wo)) for wo in page_obj]
     return render(request, "backoffice/enrolment/queue.html", {
         "nav": f"work_orders_{data.get('status', '')}" if data.get("status") in ("pending", "payment_review")
@@ -90,8 +90,8 @@ def work_order_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _detail(request: AuthenticatedHttpRequest, wo: WorkOrder, *, rejected: RejectForm | None = None,
             status: int = 200) -> HttpResponse:
     """The detail page; `rejected` is a 驳回 form sent back with its error (its prefix says which step)."""
-    page_obj = Paginator(work_order_lines(wo, eligible=True), LINES_PER_PAGE).get_page(request.GET.get("page"))
-    ineligible = Paginator(work_order_lines(wo, eligible=False), LINES_PER_PAGE).get_page(request.GET.get("bad_page"))
+    page_obj = paginate(request, work_order_lines(wo, eligible=True), LINES_PER_PAGE)
+    ineligible = paginate(request, work_order_lines(wo, eligible=False), LINES_PER_PAGE, param="bad_page")
     approval = payment_approval_shown(wo)
     return render(request, "backoffice/enrolment/detail.html", {
         "approval": approval,

@@ -8,7 +8,6 @@ import io
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.accounts.policy import MANAGE_SYSTEM
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
+from zghz.core.pagination import paginate, paginate_list
 from zghz.exports.xlsx import TEXT, Column, write_xlsx
 from zghz.golive.imports import (
     REPORT_HEADERS,
@@ -35,7 +35,6 @@ from zghz.golive.imports import (
 )
 
 from .access import staff_view
-from .helpers import paginate
 
 PER_PAGE = 50
 REPORT_COLUMNS = [Column(REPORT_HEADERS[0], TEXT, 8), Column(REPORT_HEADERS[1], TEXT, 60)]
@@ -80,7 +79,7 @@ def import_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def import_detail(request: AuthenticatedHttpRequest, coverage_import_id: int) -> HttpResponse:
     _allowed(request)
     imp = coverage_import_for_staff(request.user, coverage_import_id)
-    page = Paginator(error_rows(imp), PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate_list(request, error_rows(imp), PER_PAGE)
     return render(request, "backoffice/golive/detail.html", {
         "imp": imp, "percent": coverage_import_percent(imp), "summary": summary_text(imp), "page_obj": page,
         "nav": "coverage_imports",

@@ -7,11 +7,11 @@ from django.views.decorators.http import require_GET
 from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.audit.selectors import audit_action_label, audit_object_label, audit_result_label, audit_search
 from zghz.core.idcard import mask_phone
+from zghz.core.pagination import paginate
 from zghz.sms.selectors import sms_display_text, sms_purpose_label, sms_search
 
 from .access import staff_view
 from .forms import AuditFilterForm, SmsFilterForm
-from .helpers import paginate
 
 AUDIT_PER_PAGE = 50
 SMS_PER_PAGE = 50

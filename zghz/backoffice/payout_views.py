@@ -21,6 +21,7 @@ from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
 from zghz.core.idcard import mask_card
 from zghz.core.jobs import progress_percent
+from zghz.core.pagination import paginate
 from zghz.payouts.bankfiles import default_template_code
 from zghz.payouts.models import JobStatus, PayoutBatch, PayoutLine, PayoutReturn
 from zghz.payouts.selectors import (
@@ -44,7 +45,6 @@ from zghz.payouts.services import (
 )
 
 from .access import staff_view
-from .helpers import paginate
 from .payout_forms import (
     BatchFilterForm,
     BatchListForm,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
@@ -14,7 +13,8 @@ from django.views.decorators.http import require_GET
 
 from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.accounts.models import User
-from zghz.renewals.selectors import due_for_staff, due_rows, window_for
+from zghz.core.pagination import paginate
+from zghz.renewals.selectors import LIST_COUNT_LIMIT, due_for_staff, due_rows, window_for
 from zghz.units.models import District
 from zghz.units.selectors import districts_for_staff
 
@@ -45,7 +45,7 @@ def renewals(request: AuthenticatedHttpRequest) -> HttpResponse:
         district = form.cleaned_data.get("district")
         qs = due_for_staff(request.user, window, district_id=district.pk if district else None,
                            unit_q=form.cleaned_data.get("unit") or "")
-        page_obj = Paginator(qs.only("pk"), PER_PAGE).get_page(request.GET.get("page"))
+        page_obj = paginate(request, qs.only("pk"), PER_PAGE, count_limit=LIST_COUNT_LIMIT)
         rows = due_rows(page_obj.object_list, with_unit=True)
     return render(request, "backoffice/renewals/list.html", {
         "nav": "renewals", "form": form, "window": window, "page_obj": page_obj, "rows": rows,

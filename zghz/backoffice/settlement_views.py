@@ -9,7 +9,6 @@ import io
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,10 +32,10 @@ from zghz.claims.settlement_imports import (
 )
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
+from zghz.core.pagination import paginate, paginate_list
 from zghz.exports.xlsx import DATE, MONEY, TEXT, Column, write_xlsx
 
 from .access import staff_view
-from .helpers import paginate
 
 PER_PAGE = 50
 _KINDS = {"金额": MONEY, "入院日期": DATE}
@@ -81,7 +80,7 @@ def import_detail(request: AuthenticatedHttpRequest, import_id: int) -> HttpResp
     outcome = request.GET.get("outcome", "")
     if outcome not in SettlementRecord.Outcome.values:
         outcome = ""
-    page = Paginator(report_rows(imp, outcome=outcome), PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate_list(request, report_rows(imp, outcome=outcome), PER_PAGE)
     outcomes = [(code, str(label), imp.counts.get(code, 0)) for code, label in SettlementRecord.Outcome.choices]
     return render(request, "backoffice/settlements/detail.html", {
         "imp": imp, "percent": settlement_import_progress(imp), "rows": with_details(list(page.object_list)),

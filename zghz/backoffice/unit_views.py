@@ -14,6 +14,7 @@ from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.forms import form_error
 from zghz.core.idcard import mask_id, mask_phone
+from zghz.core.pagination import paginate
 from zghz.files.views import file_response
 from zghz.units.models import Unit
 from zghz.units.policy import unit_actions
@@ -22,7 +23,6 @@ from zghz.units.services import unit_review, unit_staff_edit
 
 from .access import staff_view
 from .forms import RejectForm, StaffUnitForm, UnitFilterForm
-from .helpers import paginate
 
 UNITS_PER_PAGE = 20
 

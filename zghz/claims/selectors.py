@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,7 +112,7 @@ def claim_search(user: User, *, status: str = "", kind: str = "", number: str = 
     if kind:
         qs = qs.filter(kind=kind)
     if number.strip():
-        qs = qs.filter(number__icontains=number.strip().upper())
+        qs = qs.filter(number__contains=number.strip().upper())  # numbers are stored upper-case
     if name.strip():
         qs = qs.filter(person__name__icontains=name.strip())
     # A review queue is worked first come, first served; any other list shows the newest first.
@@ -193,8 +193,9 @@ def unit_plans(unit: Unit) -> list[Plan]:
     """参保项目 the unit has (had) coverage in, for the 理赔分析 select."""
     if not unit.is_approved:  # a registered 历史单位 sees its history only once 已通过 (SPEC §5.1)
         return []
-    ids = Coverage.objects.filter(unit_id=unit.pk).order_by().values("plan_id").distinct()
-    return list(Plan.objects.filter(pk__in=ids).order_by("id"))
+    # One index probe per plan (there are a handful), not a DISTINCT over all of a large unit's coverage.
+    has = Coverage.objects.filter(unit_id=unit.pk, plan_id=OuterRef("pk"))
+    return list(Plan.objects.filter(Exists(has)).order_by("id"))
 
 
 def claim_amount(claim: Claim) -> Decimal | None:

@@ -86,7 +86,7 @@ def work_order_search(user: User, *, status: str = "", unit_name: str = "", numb
     if unit_name.strip():
         qs = qs.filter(unit__name__icontains=unit_name.strip())
     if number.strip():
-        qs = qs.filter(number__icontains=number.strip().upper())
+        qs = qs.filter(number__contains=number.strip().upper())  # numbers are stored upper-case
     # A review queue is worked first come, first served; any other list shows the newest orders first.
     if status == WorkOrder.Status.PENDING:
         return qs.order_by("submitted_at", "id")

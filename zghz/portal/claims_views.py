@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -37,6 +36,7 @@ from zghz.claims.selectors import (
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
 from zghz.core.idcard import mask_phone
+from zghz.core.pagination import paginate
 from zghz.exports.services import export_start
 from zghz.units.models import Unit
 
@@ -55,7 +55,7 @@ def _page(request: AuthenticatedHttpRequest, unit: Unit, form: ClaimQueryForm, *
         f = form.claim_filter()
         if f.plan_id:
             figures = [y for p in unit_figures(unit, f.plan_id) for y in p.years]
-        page_obj = Paginator(with_list_details(claims_of_unit(unit, f)), PER_PAGE).get_page(request.GET.get("page"))
+        page_obj = paginate(request, with_list_details(claims_of_unit(unit, f)), PER_PAGE)
         rows = claim_rows(page_obj)
     return render(request, "portal/claims/analysis.html", {
         "unit": unit, "nav": "claims", "form": form, "figures": figures, "page_obj": page_obj, "rows": rows,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
+from zghz.core.pagination import paginate
 from zghz.coverage.exports import COVERAGE_UNIT
 from zghz.coverage.forms import RecordQueryForm
 from zghz.coverage.selectors import coverage_of_unit, page_ids, record_rows
@@ -36,8 +36,7 @@ def records(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     page_obj = None
     rows: list[dict[str, Any]] = []
     if form.is_valid():
-        ids = page_ids(coverage_of_unit(unit, form.record_filter()))
-        page_obj = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
+        page_obj = paginate(request, page_ids(coverage_of_unit(unit, form.record_filter())), PER_PAGE)
         rows = record_rows(page_obj)
     return _records_page(request, unit, form, page_obj=page_obj, rows=rows)
 

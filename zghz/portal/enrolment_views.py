@@ -8,7 +8,6 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
+from zghz.core.pagination import paginate
 from zghz.enrolment.models import WorkOrder
 from zghz.enrolment.policy import work_order_actions
 from zghz.enrolment.roster import reason_text
@@ -97,7 +97,7 @@ def approval_problem(unit: Unit) -> str:
 
 
 def _page(request: AuthenticatedHttpRequest, qs: Any, param: str, per_page: int = LINES_PER_PAGE) -> Any:
-    return Paginator(qs, per_page).get_page(request.GET.get(param))
+    return paginate(request, qs, per_page, param=param)
 
 
 def _upload_messages(request: AuthenticatedHttpRequest, s: UploadSummary) -> None:

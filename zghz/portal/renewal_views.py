@@ -4,7 +4,6 @@ of the list in the roster template layout, and 一键续保 (a 暂存 work order
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -13,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zghz.accounts.http import AuthenticatedHttpRequest
 from zghz.core.errors import DomainError
-from zghz.renewals.selectors import due_of_unit, due_plan, due_plans, due_rows, month_key, window_for
+from zghz.core.pagination import paginate
+from zghz.renewals.selectors import LIST_COUNT_LIMIT, due_of_unit, due_plan, due_plans, due_rows, month_key, window_for
 from zghz.renewals.services import renewal_list_export, renewal_work_order_create
 from zghz.units.models import Unit
 
@@ -31,7 +31,7 @@ def renewals(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
 
 def _page(request: AuthenticatedHttpRequest, unit: Unit, *, status: int = 200) -> HttpResponse:
     window = window_for()
-    page_obj = Paginator(due_of_unit(unit, window).only("pk"), PER_PAGE).get_page(request.GET.get("page"))
+    page_obj = paginate(request, due_of_unit(unit, window).only("pk"), PER_PAGE, count_limit=LIST_COUNT_LIMIT)
     return render(request, "portal/renewals/list.html", {
         "unit": unit, "nav": "manage", "window": window, "page_obj": page_obj,
         "rows": due_rows(page_obj.object_list), "plans": due_plans(unit, window),

@@ -40,6 +40,10 @@ class Window:
     last_end: date  # latest end date on the list
 
 
+# Each row of the list is tested against later cover and open enrolment lines, so its count stops early.
+LIST_COUNT_LIMIT = 1000
+
+
 def month_of(day: date) -> date:
     return day.replace(day=1)
 

@@ -72,6 +72,8 @@ class Unit(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name = _("参保单位")
+        # The 参保单位 list's order (submitted_at DESC NULLS LAST, id DESC) has its indexes on PostgreSQL
+        # only (migration 0005): SQLite cannot put NULLS LAST in an index.
         indexes = [models.Index(fields=["status", "submitted_at"])]
         constraints = [
             models.CheckConstraint(condition=models.Q(handler__isnull=False) | models.Q(status="historical"),

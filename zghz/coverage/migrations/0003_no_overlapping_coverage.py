@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from zghz.core.migration_ops import postgresql_only
+
 # PostgreSQL promises what the services check: one person, one plan, no two coverages on the same date.
 FORWARD = """
 CREATE EXTENSION IF NOT EXISTS btree_gist;
@@ -9,16 +11,6 @@ ALTER TABLE coverage_coverage ADD CONSTRAINT coverage_no_overlap
 BACKWARD = "ALTER TABLE coverage_coverage DROP CONSTRAINT IF EXISTS coverage_no_overlap;"
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [("coverage", "0002_initial")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]
