@@ -24,6 +24,7 @@ from zghz.accounts.models import User
 from zghz.accounts.policy import sees_all_districts, staff_can, staff_district_id
 from zghz.core.crypto import blind_index
 from zghz.core.idcard import mask_card, mask_phone
+from zghz.core.numbers import number_lookup
 from zghz.coverage.models import Coverage
 from zghz.members.models import Person
 from zghz.plans.models import Plan
@@ -112,7 +113,7 @@ def claim_search(user: User, *, status: str = "", kind: str = "", number: str = 
     if kind:
         qs = qs.filter(kind=kind)
     if number.strip():
-        qs = qs.filter(number__contains=number.strip().upper())  # numbers are stored upper-case
+        qs = qs.filter(number_lookup("number", number))
     if name.strip():
         qs = qs.filter(person__name__icontains=name.strip())
     # A review queue is worked first come, first served; any other list shows the newest first.

@@ -8,10 +8,12 @@ the caller's transaction ends: reserve numbers late, right before the rows that 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Q
 
 
 def reserve_numbers(counter: type[models.Model], *, prefix: str, day: date, count: int = 1) -> list[str]:
@@ -27,3 +29,18 @@ def reserve_numbers(counter: type[models.Model], *, prefix: str, day: date, coun
         seq.last += count
         seq.save(update_fields=["last"])
     return [f"{prefix}{day:%Y%m%d}{n:06d}" for n in range(first, first + count)]
+
+
+_COMPLETE = re.compile(r"[A-Z]{2}\d{14}")
+
+
+def number_lookup(field: str, text: str) -> Q:
+    """A search by document number as the lists take it: a complete number matches exactly and a
+    beginning (`CB202603`) as a prefix, both through the number's index; anything else (a run of digits
+    from the middle) still matches anywhere in the number, which reads the whole table."""
+    text = text.strip().upper()
+    if _COMPLETE.fullmatch(text):
+        return Q(**{field: text})
+    if text[:2].isalpha():
+        return Q(**{f"{field}__startswith": text})
+    return Q(**{f"{field}__contains": text})

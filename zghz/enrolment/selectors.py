@@ -14,6 +14,7 @@ from django.utils import timezone
 from zghz.accounts.models import User
 from zghz.core.bulk import chunked
 from zghz.core.idcard import mask_card, mask_id, mask_phone
+from zghz.core.numbers import number_lookup
 from zghz.coverage.rules import RENEWAL_EARLY_DAYS, RENEWAL_GRACE_DAYS
 from zghz.coverage.selectors import latest_coverage_by_id_hash
 from zghz.plans.models import Plan
@@ -86,7 +87,7 @@ def work_order_search(user: User, *, status: str = "", unit_name: str = "", numb
     if unit_name.strip():
         qs = qs.filter(unit__name__icontains=unit_name.strip())
     if number.strip():
-        qs = qs.filter(number__contains=number.strip().upper())  # numbers are stored upper-case
+        qs = qs.filter(number_lookup("number", number))
     # A review queue is worked first come, first served; any other list shows the newest orders first.
     if status == WorkOrder.Status.PENDING:
         return qs.order_by("submitted_at", "id")

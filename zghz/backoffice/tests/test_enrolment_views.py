@@ -72,6 +72,12 @@ def test_it_lists_the_queue_with_filters(client: Client, personas: Personas, pla
     assert a.number not in page(client.get("/staff/work-orders/", {"unit": personas.unit_b.name}))
     html = page(client.get("/staff/work-orders/", {"number": a.number[-6:]}))
     assert a.number in html and b.number not in html
+    # A complete number (any case) matches exactly, a beginning as a prefix, through the number's index.
+    html = page(client.get("/staff/work-orders/", {"number": " " + a.number.lower() + " "}))
+    assert a.number in html and b.number not in html
+    html = page(client.get("/staff/work-orders/", {"number": a.number[:10]}))
+    assert a.number in html and (b.number in html) == b.number.startswith(a.number[:10])
+    assert a.number not in page(client.get("/staff/work-orders/", {"number": "X" + a.number[:9]}))
     assert client.get("/staff/work-orders/", {"status": "nonsense"}).status_code == 200
 
 
