@@ -41,7 +41,7 @@ class Window:
 
 
 # Each row of the list is tested against later cover and open enrolment lines, so its count stops early.
-LIST_COUNT_LIMIT = 1000
+LIST_COUNT_LIMIT = 200
 
 
 def month_of(day: date) -> date:
@@ -131,8 +131,9 @@ def units_due_in_month(month: date) -> list[tuple[int, int]]:
 
 def due_plans(unit: Unit, window: Window) -> list[Plan]:
     """The plans of the unit's list (one 一键续保 each)."""
-    plan_ids = due_of_unit(unit, window).order_by().values("plan_id").distinct()
-    return list(Plan.objects.filter(pk__in=plan_ids).order_by("pk"))
+    # One probe per plan that stops at its first due person, not a DISTINCT over the whole list.
+    due = due_of_unit(unit, window).filter(plan_id=OuterRef("pk"))
+    return list(Plan.objects.filter(Exists(due)).order_by("pk"))
 
 
 def due_plan(unit: Unit, window: Window, plan_id: int | None) -> Plan | None:
