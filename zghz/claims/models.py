@@ -124,7 +124,11 @@ class Claim(models.Model):
                                    name="claim_disability_grade_1_to_10"),
         ]
         indexes = [
-            models.Index(fields=["status", "declared_at"], name="claim_queue_idx"),
+            # The lists' orders (zghz/core/pagination.py reads a page as one index range): a review
+            # queue first come first served, every other list newest first (DESC puts the NULLs of
+            # 待上传 first, as the list does).
+            models.Index(fields=["status", "declared_at", "id"], name="claim_status_list_idx"),
+            models.Index(fields=["-declared_at", "-id"], name="claim_list_idx"),
             models.Index(fields=["unit", "declared_at"], name="claim_unit_list_idx"),
             models.Index(fields=["person", "kind"], name="claim_person_idx"),
         ]

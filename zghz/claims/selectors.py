@@ -115,7 +115,9 @@ def claim_search(user: User, *, status: str = "", kind: str = "", number: str = 
     if number.strip():
         qs = qs.filter(number_lookup("number", number))
     if name.strip():
-        qs = qs.filter(person__name__icontains=name.strip())
+        # 理赔人姓名 matches from the start (a full name, or a surname), through members' name index:
+        # a match anywhere in the name would read every insured person.
+        qs = qs.filter(person__name__startswith=name.strip())
     # A review queue is worked first come, first served; any other list shows the newest first.
     if status in (S.INITIAL_REVIEW, S.BUSINESS_REVIEW, S.REPORT_REVIEW):
         return qs.order_by("declared_at", "id")

@@ -44,7 +44,8 @@ class Coverage(models.Model):
         indexes = [
             models.Index(fields=["-start_date", "-id"], name="coverage_list_idx"),
             models.Index(fields=["unit", "-start_date", "-id"], name="coverage_unit_list_idx"),
-            models.Index(fields=["work_order_number", "-start_date", "-id"], name="coverage_number_list_idx"),
+            models.Index(fields=["work_order_number", "-start_date", "-id"], include=["unit", "end_date"],
+                         name="coverage_number_list_idx"),
             models.Index(fields=["end_date", "unit", "id"], name="coverage_end_list_idx"),
             # 理赔分析: a unit's plans and its 参保人数 / 缴费金额 per plan year, read from the index alone.
             models.Index(fields=["unit", "plan", "plan_year"], include=["person", "premium"],

@@ -251,3 +251,18 @@ def test_it_keeps_handlers_members_and_visitors_out(personas: Personas, ci: Clai
                            ).status_code == 404
     ci.refresh_from_db()
     assert ci.status == S.INITIAL_REVIEW
+
+
+def test_it_searches_by_number_and_by_the_beginning_of_the_name(personas: Personas, ci: Claim, in_b: Claim) -> None:
+    clerk = as_staff(personas, "clerk")
+    name = ci.person.name
+    assert len(name) >= 2 and not in_b.person.name.startswith(name[0])
+
+    def numbers(**params: str) -> set[str]:
+        html = page(clerk.get("/staff/claims/", params))
+        return {n for n in (ci.number, in_b.number) if n in html}
+
+    assert numbers(name=name) == numbers(name=name[0]) == {ci.number}  # full name, or the surname
+    assert numbers(name=name[1:]) == set()  # not from the middle: that would read every insured person
+    assert numbers(number=ci.number.lower()) == {ci.number}
+    assert numbers(number=ci.number[-6:]) == {ci.number} | ({in_b.number} if in_b.number.endswith(ci.number[-6:]) else set())
