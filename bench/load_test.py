@@ -180,7 +180,7 @@ def _row(label: str, users: int, r: dict[str, str]) -> str:
             f"{r['Failure Count']} of {r['Request Count']} |")
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--users", type=int, default=200)
     ap.add_argument("--seconds", type=int, default=150, help="measured time after every user started")
@@ -217,7 +217,8 @@ def main() -> None:
             print(f"| {name} | {r['Request Count']} | {r['50%']} | {r['95%']} | {r['Failure Count']} |")
     ok = int(total["95%"]) <= 200 and int(total["Failure Count"]) == 0
     print(f"\np95 {total['95%']} ms (target 200 ms), {total['Failure Count']} errors (target 0): {verdict(ok)}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
