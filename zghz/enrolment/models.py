@@ -52,6 +52,23 @@ class WorkOrder(models.Model):
         return self.number
 
 
+class RosterUpload(models.Model):
+    """One 上传花名册 into a work order: the lines it wrote carry it, so their 行号 read as "row 5 of
+    this file" and rows of two files never look alike."""
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="uploads")
+    file_name = models.CharField(_("文件名"), max_length=200)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    uploaded_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    rows_read = models.PositiveIntegerField(_("读取人数"), default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
 class WorkOrderLine(models.Model):
     """One person on a work order: 参保人员 (eligible) or 不可参保人员 with reason codes.
 
@@ -62,6 +79,8 @@ class WorkOrderLine(models.Model):
     work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="lines")
     plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="+")
     row_number = models.PositiveIntegerField(_("行号"), null=True, blank=True)
+    # The upload the line came from (its 行号 is a row of that file); none for 添加人员 (单个添加).
+    upload = models.ForeignKey(RosterUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     name = models.CharField(_("姓名"), max_length=64, blank=True)
     id_number = EncryptedTextField(_("居民身份证号"), blank=True)
     id_hash = models.CharField(max_length=64, blank=True, db_index=True)
@@ -88,7 +107,9 @@ class WorkOrderLine(models.Model):
             models.UniqueConstraint(fields=["plan", "id_hash"], condition=Q(is_open=True, eligible=True),
                                     name="line_one_open_per_person_and_plan"),
         ]
-        indexes = [models.Index(fields=["work_order", "eligible"])]
+        # The 参保人员 list of an order is read in source order (upload, 行号); 单个添加 come last.
+        indexes = [models.Index(fields=["work_order", "eligible", "upload", "row_number", "id"],
+                                name="line_source_order")]
 
 
 class WorkOrderEvent(TimelineEvent):

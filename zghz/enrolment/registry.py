@@ -11,6 +11,7 @@ register_actions({
     "work_order.upload": gettext_lazy("上传花名册"),
     "work_order.add_person": gettext_lazy("添加参保人员"),
     "work_order.delete_lines": gettext_lazy("删除不可参保人员"),
+    "work_order.delete_people": gettext_lazy("删除参保人员"),
     "work_order.delete": gettext_lazy("删除参保申请"),
     "work_order.recheck": gettext_lazy("提交前复核不可参保"),
     "work_order.submit": gettext_lazy("提交参保申请"),

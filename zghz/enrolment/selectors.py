@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from zghz.accounts.models import User
 from zghz.core.bulk import chunked
-from zghz.core.idcard import mask_card, mask_id, mask_phone
+from zghz.core.crypto import blind_index
+from zghz.core.idcard import check_id_number, mask_card, mask_id, mask_phone, normalise_id
 from zghz.core.numbers import number_lookup
 from zghz.coverage.rules import RENEWAL_EARLY_DAYS, RENEWAL_GRACE_DAYS
 from zghz.coverage.selectors import latest_coverage_by_id_hash
@@ -96,8 +97,20 @@ def work_order_search(user: User, *, status: str = "", unit_name: str = "", numb
     return qs.order_by("-id")
 
 
-def work_order_lines(work_order: WorkOrder, *, eligible: bool) -> QuerySet[WorkOrderLine]:
-    return WorkOrderLine.objects.filter(work_order=work_order, eligible=eligible).order_by("id")
+def work_order_lines(work_order: WorkOrder, *, eligible: bool, q: str = "") -> QuerySet[WorkOrderLine]:
+    """The order's lines in source order: each upload's rows by 行号, then 单个添加 in the order they came.
+
+    `q` finds people inside the order: a whole 居民身份证号 (by its blind index: numbers are stored
+    encrypted) or part of a 姓名."""
+    qs = WorkOrderLine.objects.filter(work_order=work_order, eligible=eligible).select_related("upload")
+    q = q.strip()
+    if q:
+        id_number = normalise_id(q)
+        if check_id_number(id_number) is None:
+            qs = qs.filter(id_hash=blind_index(id_number, purpose="id"))
+        else:
+            qs = qs.filter(name__icontains=q)
+    return qs.order_by(F("upload").asc(nulls_last=True), "row_number", "id")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -165,7 +178,7 @@ def plans_open_for_enrolment(year: int | None = None) -> QuerySet[Plan]:
 def line_rows(lines: Iterable[WorkOrderLine]) -> list[dict[str, Any]]:
     """Work order lines as table rows for either portal: ID, card and phone masked (SPEC §10)."""
     return [
-        {"id": line.pk, "row": line.row_number, "name": line.name,
+        {"id": line.pk, "row": line.row_number, "name": line.name, "upload": line.upload,
          "id_number": mask_id(line.id_number) if line.id_number else "",
          "card": mask_card(line.bank_card) if line.bank_card else "", "bank": line.bank_name,
          "phone": mask_phone(line.phone) if line.phone else "", "remark": line.remark,

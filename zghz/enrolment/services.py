@@ -38,7 +38,14 @@ from zghz.core.jobs import enqueue, progress_clear, progress_reporter, run_once
 from zghz.core.numbers import reserve_numbers
 from zghz.core.workflow import TimelineEvent, transition
 from zghz.coverage.services import coverage_create_many
-from zghz.files.services import atomic_with_uploads, check_spreadsheet, check_upload, read_upload, save_upload
+from zghz.files.services import (
+    atomic_with_uploads,
+    check_spreadsheet,
+    check_upload,
+    read_upload,
+    save_upload,
+    upload_display_name,
+)
 from zghz.members.selectors import person_id_subquery
 from zghz.members.services import PersonRow, person_upsert_many
 from zghz.plans.models import Plan, PlanYear
@@ -47,7 +54,7 @@ from zghz.sms.services import sms_queue
 from zghz.units.models import Unit
 from zghz.units.services import unit_require_approved
 
-from .models import PaymentApproval, WorkOrder, WorkOrderEvent, WorkOrderLine, WorkOrderSequence
+from .models import PaymentApproval, RosterUpload, WorkOrder, WorkOrderEvent, WorkOrderLine, WorkOrderSequence
 from .policy import EDIT, PAY, PAYMENT_REVIEW, REVIEW, SUBMIT, UPLOAD, work_order_require
 from .roster import (
     REASONS,
@@ -218,11 +225,11 @@ def _line(wo: WorkOrder, r: RosterRow, id_hash: str, fingerprint: str, renews_id
 
 
 LINE_FIELDS = ("work_order", "plan", "row_number", "name", "id_number", "id_hash", "bank_card", "bank_name", "phone",
-               "remark", "fingerprint", "eligible", "reasons", "is_open", "renews")
+               "remark", "fingerprint", "eligible", "reasons", "is_open", "renews", "upload")
 
 
 def _line_values(wo: WorkOrder, r: RosterRow, id_hash: str, fingerprint: str, renews_id: int | None,
-                 json_cache: dict[tuple[str, ...], Any]) -> tuple[Any, ...]:
+                 json_cache: dict[tuple[str, ...], Any], upload_id: int) -> tuple[Any, ...]:
     """The database values of one line, in LINE_FIELDS order (ciphertext sealed here, once)."""
     key = tuple(r.reasons)
     reasons = json_cache.get(key)
@@ -230,12 +237,12 @@ def _line_values(wo: WorkOrder, r: RosterRow, id_hash: str, fingerprint: str, re
         reasons = json_cache[key] = db_value(WorkOrderLine._meta.get_field("reasons"), list(key))
     return (wo.pk, wo.plan_year.plan_id, r.row or None, r.name[:64], encrypt_str(r.id_number) if r.id_number else "",
             id_hash, encrypt_str(r.card) if r.card else "", r.bank[:64], encrypt_str(r.phone) if r.phone else "",
-            r.remark[:255], fingerprint, not r.reasons, reasons, True, renews_id)
+            r.remark[:255], fingerprint, not r.reasons, reasons, True, renews_id, upload_id)
 
 
 def _write_rows(*, work_order: WorkOrder, rows: list[RosterRow], file_reasons: list[list[str]], hashes: list[str],
                 fingerprints: list[str], start: date, actor: User, summary: UploadSummary,
-                action: str) -> UploadSummary:
+                action: str, file_name: str) -> UploadSummary:
     """Inside the caller's transaction: lock, check against the database and this order, bulk-insert."""
     wo = _lock_for(actor, work_order, UPLOAD)
     here_eligible: set[str] = set()
@@ -249,6 +256,8 @@ def _write_rows(*, work_order: WorkOrder, rows: list[RosterRow], file_reasons: l
     for r, codes in zip(rows, file_reasons, strict=True):
         r.reasons = list(codes)
     renews = apply_db_eligibility(rows, hashes, plan_year=wo.plan_year, start=start, exclude_work_order_id=wo.pk)
+    source = RosterUpload.objects.create(work_order=wo, file_name=file_name[:200], uploaded_by=actor,
+                                         rows_read=summary.rows_read)
     values: list[tuple[Any, ...]] = []
     counts: Counter[str] = Counter()
     json_cache: dict[tuple[str, ...], Any] = {}
@@ -263,7 +272,7 @@ def _write_rows(*, work_order: WorkOrder, rows: list[RosterRow], file_reasons: l
         else:
             eligible += 1
             renewals += int(i in renews)
-        values.append(_line_values(wo, r, h, fp, renews.get(i), json_cache))
+        values.append(_line_values(wo, r, h, fp, renews.get(i), json_cache, source.pk))
     insert_rows(WorkOrderLine, LINE_FIELDS, values)
     WorkOrder.objects.filter(pk=wo.pk).update(eligible_count=F("eligible_count") + eligible,
                                               ineligible_count=F("ineligible_count") + len(values) - eligible)
@@ -312,7 +321,8 @@ def work_order_upload(*, work_order: WorkOrder, upload: UploadedFile, actor: Use
     summary = UploadSummary(rows_read=len(rows), warnings=sum(1 for r in rows if r.warnings))
     return _write_with_retry(work_order=work_order, rows=rows, file_reasons=[list(r.reasons) for r in rows],
                              hashes=hashes, fingerprints=fingerprints,
-                             start=start, actor=actor, summary=summary, action="work_order.upload")
+                             start=start, actor=actor, summary=summary, action="work_order.upload",
+                             file_name=upload_display_name(upload))
 
 
 def work_order_add_person(*, work_order: WorkOrder, actor: User, name: str, id_number: str, card: str, bank: str,
@@ -343,21 +353,29 @@ def work_order_add_person(*, work_order: WorkOrder, actor: User, name: str, id_n
 
 
 def work_order_delete_lines(*, work_order: WorkOrder, actor: User, line_ids: list[int] | None = None,
-                            all_ineligible: bool = False) -> int:
-    """删除 selected 不可参保人员 lines of this order (or all of them with 全选). Eligible lines stay."""
+                            all_ineligible: bool = False, eligible: bool = False) -> int:
+    """删除 selected lines of a 暂存 order: 不可参保人员 (or all of them with 全选), or with `eligible`
+    the ticked 参保人员 (a person uploaded by mistake), whose place in the plan is then free again."""
     work_order_require(actor, work_order, EDIT)
     with transaction.atomic():
         wo = _lock_for(actor, work_order, EDIT)
-        qs = WorkOrderLine.objects.filter(work_order=wo, eligible=False)
-        if not all_ineligible:
+        qs = WorkOrderLine.objects.filter(work_order=wo, eligible=eligible)
+        if eligible or not all_ineligible:
             ids = [int(i) for i in (line_ids or [])]
             if not ids:
-                raise DomainError(_("请先勾选要删除的不可参保人员"))
+                raise DomainError(_("请先勾选要删除的参保人员") if eligible else _("请先勾选要删除的不可参保人员"))
             qs = qs.filter(pk__in=ids)
+        names = list(qs.values_list("name", flat=True)[:50]) if eligible else []
         deleted, _per_model = qs.delete()
         if deleted:
-            WorkOrder.objects.filter(pk=wo.pk).update(ineligible_count=F("ineligible_count") - deleted)
-        record(action="work_order.delete_lines", actor=actor, unit=wo.unit, obj=wo, number=wo.number, count=deleted)
+            counter = "eligible_count" if eligible else "ineligible_count"
+            WorkOrder.objects.filter(pk=wo.pk).update(**{counter: F(counter) - deleted})
+        if eligible:
+            record(action="work_order.delete_people", actor=actor, unit=wo.unit, obj=wo, number=wo.number,
+                   count=deleted, names=names)
+        else:
+            record(action="work_order.delete_lines", actor=actor, unit=wo.unit, obj=wo, number=wo.number,
+                   count=deleted)
     return deleted
 
 

@@ -305,11 +305,16 @@ def check_upload(upload: UploadedFile, *, allowed: set[str] = DOCUMENT_TYPES) ->
     clean = clean_document(read_upload(upload), upload.name or "", allowed=allowed)
     # The name the user chose is what every page shows (the stored bytes may be re-encoded: a png photo
     # is kept as JPEG, which StoredFile.converted_to_jpeg tells and StoredFile.download_name applies).
+    return CheckedUpload(clean=clean, original_name=upload_display_name(upload))
+
+
+def upload_display_name(upload: UploadedFile) -> str:
+    """The file name the user chose, without any client path, at most 200 characters (extension kept)."""
     name = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
     if len(name) > 200:
         base, _dot, ext = name.rpartition(".")
         name = f"{base[:190]}.{ext[:8]}" if base else name[:200]
-    return CheckedUpload(clean=clean, original_name=name)
+    return name
 
 
 # The blobs stored inside the innermost atomic_with_uploads block of this thread or task.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("apply/<str:number>/upload/", views.work_order_upload_view, name="apply_upload"),
     path("apply/<str:number>/add/", views.work_order_add_person_view, name="apply_add_person"),
     path("apply/<str:number>/ineligible/delete/", views.work_order_delete_lines_view, name="apply_delete_lines"),
+    path("apply/<str:number>/people/delete/", views.work_order_delete_people_view, name="apply_delete_people"),
     path("apply/<str:number>/ineligible/export/", views.work_order_export_view, name="apply_export_ineligible"),
     path("apply/<str:number>/submit/", views.work_order_submit_view, name="apply_submit"),
     path("apply/<str:number>/pay/", views.work_order_pay_view, name="apply_pay"),

@@ -42,12 +42,14 @@ from zghz.enrolment.services import (
     work_order_upload,
 )
 from zghz.enrolment.template import build_template_xlsx
+from zghz.files.held import HeldUpload
 from zghz.files.views import file_response
 from zghz.units.models import Unit
 from zghz.units.services import unit_require_approved
 
 from .access import handler_view
 from .enrolment_forms import AddPersonForm, NewWorkOrderForm, PayForm, UploadForm
+from .held_uploads import HeldFiles
 
 PER_PAGE = 20
 LINES_PER_PAGE = 50
@@ -161,14 +163,15 @@ def template_download(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResp
 
 
 def _detail(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder, *, pay_form: PayForm | None = None,
-            status: int = 200) -> HttpResponse:
-    eligible_page = _page(request, work_order_lines(wo, eligible=True), "page")
+            held: dict[str, HeldUpload] | None = None, status: int = 200) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:32]
+    eligible_page = _page(request, work_order_lines(wo, eligible=True, q=q), "page")
     ineligible_page = _page(request, work_order_lines(wo, eligible=False), "bad_page")
     return render(request, "portal/enrolment/detail.html", {
         "unit": unit, "nav": "apply", "wo": wo, "approval_problem": approval_problem(unit),
         "eligible_page": eligible_page, "eligible_rows": line_rows(eligible_page),
         "ineligible_page": ineligible_page, "ineligible_rows": line_rows(ineligible_page),
-        "upload_form": UploadForm(), "pay_form": pay_form or PayForm(),
+        "q": q, "upload_form": UploadForm(), "pay_form": pay_form or PayForm(), "held": held or {},
         "events": wo.events.all(), "actions": work_order_actions(request.user, wo),
     }, status=status)
 
@@ -229,6 +232,19 @@ def work_order_delete_lines_view(request: AuthenticatedHttpRequest, unit: Unit, 
     return redirect("portal:apply_detail", wo.number)
 
 
+@own_work_order("POST")
+def work_order_delete_people_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
+    """删除 the ticked 参保人员 of a 暂存 order (someone uploaded by mistake); the rest stay."""
+    ids = [int(v) for v in request.POST.getlist("line") if v.isdigit()]
+    try:
+        deleted = work_order_delete_lines(work_order=wo, actor=request.user, line_ids=ids, eligible=True)
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("已删除 {deleted} 名参保人员。").format(deleted=deleted))
+    return redirect("portal:apply_detail", wo.number)
+
+
 @own_work_order("GET", "HEAD")
 def work_order_export_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     """不可参保人员 导出: the template layout plus 不可参保原因, full numbers (the unit's own people)."""
@@ -253,7 +269,8 @@ def work_order_submit_view(request: AuthenticatedHttpRequest, unit: Unit, wo: Wo
 @own_work_order("POST")
 def work_order_pay_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkOrder) -> HttpResponse:
     """付款: 实付款参保金额 (must equal 应付款参保金额), 付款凭证, 盖章参保花名册, 确定."""
-    form = PayForm(request.POST, request.FILES)
+    uploads = HeldFiles(request, unit, ("voucher", "stamped_roster"))
+    form = PayForm(request.POST, uploads.form_files)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -265,9 +282,12 @@ def work_order_pay_view(request: AuthenticatedHttpRequest, unit: Unit, wo: WorkO
                 return redirect("portal:apply_detail", wo.number)
             form_error(form, e)
         else:
+            uploads.release()
             messages.success(request, _("付款信息已提交，请等待后台付款审核。"))
             return redirect("portal:apply_detail", wo.number)
-    return _detail(request, unit, wo, pay_form=form, status=400)
+    # A wrong amount keeps both files for the retry; a refused file is chosen again.
+    held = uploads.keep(refused=form.errors)
+    return _detail(request, unit, wo, pay_form=form, held=held, status=400)
 
 
 @own_work_order("POST")

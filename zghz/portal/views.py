@@ -30,6 +30,7 @@ from zghz.units.services import (
 
 from .access import SESSION_UNIT, SESSION_UNIT_CHOICES, handler_view, is_handler
 from .forms import LoginForm, ProfileForm, RegisterForm, SmsCodeForm
+from .held_uploads import HeldFiles
 
 # Same answer whether or not the phone is registered (SPEC §2).
 CODE_SENT = gettext_lazy("验证码已发送，请注意查收短信（5 分钟内有效）")
@@ -154,7 +155,8 @@ def _profile_context(request: AuthenticatedHttpRequest, unit: Unit, form: Profil
 def profile(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
     initial = {"district": unit.district_id, "medical_code": unit.medical_code, "handler_name": unit.handler_name,
                "certificate_kind": unit.certificate_kind or Unit.CertificateKind.UNION}
-    form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
+    uploads = HeldFiles(request, unit, ("certificate",)) if request.method == "POST" else None
+    form = ProfileForm(request.POST or None, uploads.form_files if uploads else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         submit = request.POST.get("action") == "submit"
@@ -171,10 +173,15 @@ def profile(request: AuthenticatedHttpRequest, unit: Unit) -> HttpResponse:
             form_error(form, e)
             unit.refresh_from_db()  # nothing was saved: show the unit as it is
         else:
+            if uploads:
+                uploads.release()
             messages.success(request, _("单位信息已提交，请等待后台审核，审核结果将以短信通知。") if submit
                              else _("单位信息已保存。"))
             return redirect("portal:profile")
-    return render(request, "portal/profile.html", _profile_context(request, unit, form))
+    context = _profile_context(request, unit, form)
+    # Nothing was saved: every typed value comes back, and an accepted certificate waits for the retry.
+    context["held"] = uploads.keep(refused=form.errors) if uploads else {}
+    return render(request, "portal/profile.html", context)
 
 
 @handler_view

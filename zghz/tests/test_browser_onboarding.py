@@ -43,8 +43,17 @@ def test_it_onboards_a_unit_end_to_end(page: Page, live_server, outbox, tmp_path
     Image.new("RGB", (1200, 800), (230, 230, 230)).save(buf, format="JPEG")
     cert.write_bytes(buf.getvalue())
     page.get_by_label("工会法人证书/营业执照").set_input_files(str(cert))
+    # A typo in 医保代码: nothing is saved, but nothing typed or chosen is lost either.
+    page.get_by_label("医保代码").fill("3202")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("医保代码应为 8 位或 6 位数字")).to_be_visible()
+    expect(page.get_by_label("经办人身份证号")).to_have_value(make_id("32021119850312002"))
+    expect(page.get_by_text("已选择：证书.jpg")).to_be_visible()
+    shot(page, "02b-profile-kept")
+    page.get_by_label("医保代码").fill("32020088")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("单位信息已保存")).to_be_visible()
+    expect(page.get_by_role("link", name="证书.jpg")).to_be_visible()
 
     page.get_by_label("我已阅读并同意《承诺书》").click()
     dialog = page.get_by_role("dialog")

@@ -418,6 +418,24 @@ def test_it_deletes_only_this_orders_ineligible_lines(personas: Personas, plan_y
         work_order_delete_lines(work_order=wo, actor=personas.unit_a.handler, line_ids=[])
 
 
+def test_it_deletes_only_this_orders_ticked_eligible_lines_and_never_all(personas: Personas,
+                                                                        plan_year: PlanYear) -> None:
+    wo = draft(personas.unit_a, plan_year, [*make_people(3), {**make_people(1, seed=9)[0], "phone": "123"}])
+    other = draft(personas.unit_b, plan_year, make_people(1, seed=5))
+    good_ids = [line.pk for line in lines(wo, eligible=True)]
+    bad_ids = [line.pk for line in lines(wo, eligible=False)]
+    foreign = [line.pk for line in lines(other)]
+    handler = personas.unit_a.handler
+    assert work_order_delete_lines(work_order=wo, actor=handler, eligible=True,
+                                   line_ids=[good_ids[0], *bad_ids, *foreign]) == 1
+    # 全选 never reaches 参保人员: without ticks nothing goes.
+    with pytest.raises(DomainError, match="请先勾选要删除的参保人员"):
+        work_order_delete_lines(work_order=wo, actor=handler, eligible=True, all_ineligible=True)
+    wo.refresh_from_db()
+    assert (wo.eligible_count, wo.ineligible_count) == (2, 1)
+    assert WorkOrderLine.objects.filter(pk__in=[*bad_ids, *foreign]).count() == 2
+
+
 def test_it_deletes_a_draft_with_its_lines(personas: Personas, plan_year: PlanYear) -> None:
     wo = draft(personas.unit_a, plan_year, make_people(3))
     work_order_delete(work_order=wo, actor=personas.unit_a.handler)

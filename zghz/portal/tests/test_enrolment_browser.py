@@ -101,6 +101,25 @@ def test_it_enrols_a_roster_as_the_manual_describes(page: Page, live_server: Any
     page.get_by_role("button", name="确定").click()
     expect(page.get_by_text(f"已添加参保人员：{fixed['name']}")).to_be_visible()
     expect(page.get_by_role("heading", name="参保人员（6 人）")).to_be_visible()
+    people_card = page.locator("#people")
+    # Each line names its source: the uploaded file with its 行号, or 单个添加.
+    expect(people_card.get_by_role("row", name=people[0]["name"])).to_contain_text("参保花名册.xlsx")
+    expect(people_card.get_by_role("row", name=fixed["name"])).to_contain_text("单个添加")
+    shot(page, "enrolment-03b-people-sources")
+
+    # Someone uploaded by mistake: find them, tick them, 删除 (the order stays 暂存).
+    wrong = people[2]
+    people_card.get_by_label("姓名 / 身份证号").fill(wrong["id_number"])
+    people_card.get_by_role("button", name="查询").click()
+    expect(people_card.locator("tbody tr")).to_have_count(1)
+    people_card.get_by_role("button", name="删除").click()
+    expect(people_card.get_by_role("alert")).to_have_text("请先勾选要删除的参保人员")
+    people_card.get_by_label(f"选择 {wrong['name']}").check()
+    shot(page, "enrolment-03c-people-search")
+    people_card.get_by_role("button", name="删除").click()
+    expect(page.get_by_text("已删除 1 名参保人员")).to_be_visible()
+    expect(page.get_by_role("heading", name="参保人员（5 人）")).to_be_visible()
+    assert dialogs[-1] == "确认删除勾选的参保人员？"
 
     page.get_by_role("button", name="提交", exact=True).click()
     expect(page.get_by_text("参保申请已提交")).to_be_visible()
@@ -221,10 +240,17 @@ def test_it_runs_the_whole_chain_from_roster_to_records(page: Page, browser: Bro
     pdf.add_blank_page(width=595, height=842)
     with stamped.open("wb") as f:
         pdf.write(f)
-    page.get_by_label("实付款参保金额").fill(str(amount_due))
+    # A wrong 实付款参保金额 keeps both files: the retry only corrects the amount.
+    page.get_by_label("实付款参保金额").fill(str(amount_due - 1))
     page.get_by_label("付款凭证").set_input_files(str(voucher))
     page.get_by_label("盖章参保花名册").set_input_files(str(stamped))
     shot(page, "enrolment-13-pay")
+    page.get_by_role("button", name="确定").click()
+    expect(page.get_by_text(f"实付款参保金额与应付金额不一致（应付 {amount_due} 元）")).to_be_visible()
+    expect(page.get_by_text("已选择：付款凭证.jpg")).to_be_visible()
+    expect(page.get_by_text("已选择：盖章参保花名册.pdf")).to_be_visible()
+    shot(page, "enrolment-13b-pay-kept")
+    page.get_by_label("实付款参保金额").fill(str(amount_due))
     page.get_by_role("button", name="确定").click()
     expect(page.get_by_text("付款信息已提交，请等待后台付款审核。")).to_be_visible()
     expect(page.locator("dd .status")).to_have_text("付款待审核")

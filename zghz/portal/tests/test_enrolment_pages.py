@@ -313,3 +313,134 @@ def test_it_walks_the_manual_from_new_to_coverage(client: Client, personas: Pers
     client.logout()
     login_handler(client, personas.unit_a)
     assert "已完成" in page(client.get("/apply/"))
+
+
+def _people_rows(html: str) -> list[str]:
+    """The 参保人员 table's rows as text, in page order."""
+    table = html[html.index('id="people"'):]
+    table = table[:table.index("</table>")]
+    return [re.sub(r"<[^>]+>|\s+", " ", row).strip() for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]]
+
+
+def test_it_shows_each_lines_source_and_sorts_by_it(handler: Client, personas: Personas, plan_year: PlanYear) -> None:
+    first, second, added = make_people(2, seed=11), make_people(2, seed=12), make_people(1, seed=13)[0]
+    wo = draft(personas.unit_a, plan_year)
+    handler.post(f"/apply/{wo.number}/upload/", {"roster": roster_file(first, "一月花名册.xlsx")})
+    handler.post(f"/apply/{wo.number}/add/", {**{k: added[k] for k in ("name", "id_number", "card", "bank", "phone")},
+                                              "remark": ""})
+    handler.post(f"/apply/{wo.number}/upload/", {"roster": roster_file(second, "补充花名册.xlsx")})
+    rows = _people_rows(page(handler.get(f"/apply/{wo.number}/")))
+    # Both files have a row 4 and a row 5: each says which file it is from; 添加人员 comes last.
+    assert [(r.split()[0], r.split()[3], r.split()[4]) for r in rows[:4]] == [
+        ("一月花名册.xlsx", "4", first[0]["name"]), ("一月花名册.xlsx", "5", first[1]["name"]),
+        ("补充花名册.xlsx", "4", second[0]["name"]), ("补充花名册.xlsx", "5", second[1]["name"])]
+    assert rows[4].startswith("单个添加") and added["name"] in rows[4]
+    upload = wo.uploads.get(file_name="补充花名册.xlsx")
+    assert upload.rows_read == 2 and upload.uploaded_by == personas.unit_a.handler
+
+
+def test_it_finds_people_in_the_order_by_name_or_id_number(handler: Client, personas: Personas,
+                                                           plan_year: PlanYear) -> None:
+    people = make_people(60, seed=14)
+    wo = draft(personas.unit_a, plan_year, people)
+    target = people[55]
+    by_id = _people_rows(page(handler.get(f"/apply/{wo.number}/", {"q": target["id_number"].lower()})))
+    assert len(by_id) == 1 and target["name"] in by_id[0]
+    by_name = page(handler.get(f"/apply/{wo.number}/", {"q": target["name"]}))
+    assert target["name"] in " ".join(_people_rows(by_name)) and f'value="{target["name"]}"' in by_name
+    nobody = page(handler.get(f"/apply/{wo.number}/", {"q": "查无此人"}))
+    assert "本参保申请中没有“查无此人”" in nobody
+
+
+def test_it_jumps_to_a_page_or_the_last_one_keeping_the_search(handler: Client, personas: Personas,
+                                                               plan_year: PlanYear) -> None:
+    wo = draft(personas.unit_a, plan_year, make_people(160, seed=15))
+    html = page(handler.get(f"/apply/{wo.number}/"))
+    assert '">首页</a>' not in html.split("</header>")[1] and '"?page=4">末页</a>' in html and "跳转" in html
+    last = page(handler.get(f"/apply/{wo.number}/", {"page": "末页"}))  # not a number: the first page
+    assert "第 1 / 4 页" in last
+    html = page(handler.get(f"/apply/{wo.number}/", {"page": "4", "q": ""}))
+    assert "第 4 / 4 页" in html and '">首页</a>' in html.split("</header>")[1] and len(_people_rows(html)) == 10
+    assert '<input type="hidden" name="q" value="">' in html  # the jump form keeps the other parameters
+
+
+def test_it_deletes_ticked_eligible_people_of_a_draft_and_audits_it(handler: Client, personas: Personas,
+                                                                    plan_year: PlanYear) -> None:
+    people = make_people(3, seed=16)
+    wo = draft(personas.unit_a, plan_year, people)
+    wrong = WorkOrderLine.objects.get(work_order=wo, name=people[1]["name"])
+    r = handler.post(f"/apply/{wo.number}/people/delete/", {}, follow=True)
+    assert "请先勾选要删除的参保人员" in page(r)
+    r = handler.post(f"/apply/{wo.number}/people/delete/", {"line": [wrong.pk]}, follow=True)
+    assert "已删除 1 名参保人员" in page(r) and "参保人员（2 人）" in page(r)
+    wo.refresh_from_db()
+    assert wo.eligible_count == 2 and not WorkOrderLine.objects.filter(pk=wrong.pk).exists()
+    entry = AuditEntry.objects.get(action="work_order.delete_people")
+    assert entry.actor_id == personas.unit_a.handler.pk and entry.detail["count"] == 1
+    assert entry.detail["names"] == [people[1]["name"]]
+    # The person is free for this plan again: a new upload takes them.
+    r = handler.post(f"/apply/{wo.number}/upload/", {"roster": roster_file([people[1]])}, follow=True)
+    assert "可参保 1 人" in page(r)
+
+
+def test_it_deletes_no_eligible_people_once_the_order_is_submitted(handler: Client, personas: Personas,
+                                                                   plan_year: PlanYear) -> None:
+    wo = draft(personas.unit_a, plan_year, make_people(2, seed=17))
+    work_order_submit(work_order=wo, actor=personas.unit_a.handler)
+    line = WorkOrderLine.objects.filter(work_order=wo).first()
+    assert line is not None
+    html = page(handler.get(f"/apply/{wo.number}/"))
+    assert 'name="line"' not in html
+    handler.post(f"/apply/{wo.number}/people/delete/", {"line": [line.pk]})
+    assert WorkOrderLine.objects.filter(work_order=wo).count() == 2
+    assert not AuditEntry.objects.filter(action="work_order.delete_people").exists()
+
+
+def _held(html: str, field: str) -> str:
+    found = re.search(rf'name="{field}_held" value="([^"]+)"', html)
+    assert found, f"no held {field}"
+    return found.group(1)
+
+
+def test_it_keeps_both_uploads_when_the_amount_is_wrong(handler: Client, client: Client, personas: Personas,
+                                                         plan_year: PlanYear) -> None:
+    wo = draft(personas.unit_a, plan_year, make_people(2))
+    work_order_submit(work_order=wo, actor=personas.unit_a.handler)
+    work_order_review(work_order=wo, actor=personas.clerk, approve=True)
+    r = handler.post(f"/apply/{wo.number}/pay/", {"paid_amount": "100", "voucher": png_file("转账截图.png"),
+                                                  "stamped_roster": png_file("盖章花名册.png")})
+    html = page(r)
+    assert r.status_code == 400 and "已选择：转账截图.png" in html and "已选择：盖章花名册.png" in html
+    assert 'value="100"' in html
+    tokens = {"voucher_held": _held(html, "voucher"), "stamped_roster_held": _held(html, "stamped_roster")}
+    # The reference is the owner's alone: another unit's handler cannot pay with it.
+    other = login_handler(Client(), personas.unit_b)
+    other_wo = draft(personas.unit_b, plan_year, make_people(1, seed=30))
+    work_order_submit(work_order=other_wo, actor=personas.unit_b.handler)
+    work_order_review(work_order=other_wo, actor=personas.clerk, approve=True)
+    r = other.post(f"/apply/{other_wo.number}/pay/", {"paid_amount": "60.00", **tokens})
+    assert r.status_code == 400 and "请上传付款凭证" in page(r)
+    # The retry sends only the amount: both files come from the held references, under their names.
+    r = handler.post(f"/apply/{wo.number}/pay/", {"paid_amount": "120.00", **tokens}, follow=True)
+    assert "付款信息已提交" in page(r)
+    wo.refresh_from_db()
+    assert wo.status == S.PAYMENT_REVIEW
+    assert wo.payment_voucher is not None and wo.stamped_roster is not None
+    assert (wo.payment_voucher.original_name, wo.stamped_roster.original_name) == ("转账截图.png", "盖章花名册.png")
+    assert handler.get(f"/apply/{wo.number}/voucher/")["Content-Type"].startswith("image/")
+
+
+def test_it_keeps_the_good_upload_and_drops_the_refused_one(handler: Client, personas: Personas,
+                                                             plan_year: PlanYear) -> None:
+    wo = draft(personas.unit_a, plan_year, make_people(2))
+    work_order_submit(work_order=wo, actor=personas.unit_a.handler)
+    work_order_review(work_order=wo, actor=personas.clerk, approve=True)
+    r = handler.post(f"/apply/{wo.number}/pay/", {
+        "paid_amount": "120.00", "voucher": SimpleUploadedFile("凭证.png", b"not a picture"),
+        "stamped_roster": png_file("盖章花名册.png")})
+    html = page(r)
+    assert r.status_code == 400 and "付款凭证：" in html
+    assert "已选择：盖章花名册.png" in html and 'name="voucher_held"' not in html
+    r = handler.post(f"/apply/{wo.number}/pay/", {"paid_amount": "120.00", "voucher": png_file("凭证.png"),
+                                                  "stamped_roster_held": _held(html, "stamped_roster")}, follow=True)
+    assert "付款信息已提交" in page(r)

@@ -1,5 +1,6 @@
 """保存 and 提交 of 单位信息 are one atomic service with its audit rows; opening the 承诺书 is audited too."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 from zghz.audit.models import AuditEntry
 from zghz.conftest import Personas, login_handler, make_id
 from zghz.core.errors import DomainError
+from zghz.files.held import upload_held
 from zghz.units.models import District, Unit, UnitReviewEvent
 from zghz.units.services import unit_pledge_confirm, unit_pledge_open, unit_profile_save, unit_review
 
@@ -94,3 +96,27 @@ def test_it_lists_the_submission_before_the_rejection_on_a_rejected_units_page(c
     body = client.get("/unit/").content.decode()
     timeline = body[body.index("审核进度"):]
     assert timeline.index("提交审核") < timeline.index("已驳回") < timeline.index("驳回原因：证书照片不清晰")
+
+
+def test_it_keeps_the_typed_id_number_and_the_certificate_when_the_form_fails(client: Client,
+                                                                             personas: Personas) -> None:
+    unit = personas.outsider
+    login_handler(client, unit)
+    new_id = make_id("32021119900101003")
+    data = {"district": District.objects.get(name="梁溪区").pk, "medical_code": "123", "handler_name": "王经办",
+            "handler_id_number": new_id, "certificate_kind": "union", "action": "save"}
+    r = client.post("/unit/", {**data, "certificate": png_upload("cert.png")})
+    body = r.content.decode()
+    assert r.status_code == 200 and "医保代码应为 8 位或 6 位数字" in body
+    assert f'value="{new_id}"' in body and 'value="王经办"' in body and "已选择：cert.png" in body
+    token = re.search(r'name="certificate_held" value="([^"]+)"', body)
+    assert token is not None
+    unit.refresh_from_db()
+    assert unit.certificate_id is None and unit.medical_code == "32020001"
+    r = client.post("/unit/", {**data, "medical_code": "12345678", "certificate_held": token.group(1)})
+    assert r.status_code == 302
+    unit.refresh_from_db()
+    assert unit.medical_code == "12345678" and unit.handler_id_number == new_id
+    assert unit.certificate is not None and unit.certificate.original_name == "cert.png"
+    # Taken once: the same reference brings nothing a second time.
+    assert upload_held(token.group(1), owner=f"{unit.handler.pk}:{unit.pk}") is None
