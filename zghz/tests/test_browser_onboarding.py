@@ -4,11 +4,16 @@ a staff reviewer approves; the unit sees 已通过."""
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from zghz.conftest import PASSWORD, credit_code, make_id, make_staff, make_unit
+from zghz.conftest import PASSWORD, credit_code, login_handler, make_id, make_staff, make_unit
+from zghz.files.services import store_upload
 from zghz.units.models import Unit
+from zghz.units.services import unit_review, unit_submit
 from zghz.units.tests.helpers import code_from_outbox
 
 from .browser import shot
@@ -118,3 +123,26 @@ def test_it_lets_one_phone_switch_between_its_units(page: Page, live_server, out
     page.get_by_role("button", name="确定").click()
     expect(page.get_by_text(f"当前单位：{first.name}")).to_be_visible()
     assert outbox.read_text().count("\n") == codes  # no new SMS code
+
+
+def test_it_shows_a_rejected_unit_its_submission_and_the_rejection(page: Page, live_server, outbox) -> None:  # type: ignore[no-untyped-def]
+    unit = make_unit(33, status=Unit.Status.DRAFT, phone="13912340033")
+    clerk = make_staff("majajia", "经办")
+    cert = io.BytesIO()
+    Image.new("RGB", (600, 400), (230, 230, 230)).save(cert, format="PNG")
+    unit.certificate = store_upload(upload=SimpleUploadedFile("cert.png", cert.getvalue()), purpose="unit_certificate",
+                                    actor=unit.handler, unit=unit)
+    unit.pledge_confirmed_at = timezone.now()
+    unit.save()
+    unit_submit(unit=unit, actor=unit.handler)
+    unit_review(unit=unit, actor=clerk, approve=False, reason="证书照片不清晰")
+    client = login_handler(Client(), unit)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])
+    page.goto(live_server.url + "/unit/")
+    timeline = page.locator(".timeline li")
+    expect(timeline).to_have_count(2)
+    expect(timeline.nth(0)).to_contain_text("提交审核")
+    expect(timeline.nth(1)).to_contain_text("已驳回")
+    expect(timeline.nth(1)).to_contain_text("驳回原因：证书照片不清晰")
+    shot(page, "10-profile-rejected")
