@@ -1,8 +1,12 @@
 """What the accounts app registers with the shared apps: audit action labels (loaded when Django starts)."""
 
+from collections.abc import Collection
+
 from django.utils.translation import gettext_lazy
 
-from zghz.audit.registry import register_actions
+from zghz.audit.registry import register_actions, register_object_names
+
+from .models import User
 
 register_actions({
     "login.success": gettext_lazy("登录成功"),
@@ -13,3 +17,11 @@ register_actions({
     "staff.totp_enrol": gettext_lazy("绑定动态口令"),
     "member_token.reuse": gettext_lazy("会员令牌重复使用"),
 })
+
+
+def _user_names(ids: Collection[str]) -> dict[int, str]:
+    """Staff by username, handlers and members by their masked phone (User.audit_label)."""
+    return {u.pk: u.audit_label for u in User.objects.filter(pk__in=ids).only("kind", "username", "phone")}
+
+
+register_object_names("accounts.user", _user_names)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from zghz.audit.services import record
 from zghz.core.crypto import blind_index
 from zghz.core.errors import DomainError
+from zghz.core.idcard import mask_phone
 from zghz.core.middleware import current_ip
 from zghz.sms.services import code_check
 
@@ -110,16 +111,17 @@ def _count_failure(*, user: User | None, username: str, factor: str, ip: str | N
     if _bump(_key("user-fail", username)) >= settings.STAFF_MAX_FAILED_LOGINS:
         _lock(_key("user-lock", username), settings.STAFF_LOCK_SECONDS)
         cache.delete(_key("user-fail", username))
-        record(action="login.locked", obj=user, result="locked", username=username[:64], factor=factor,
+        record(action="login.locked", obj=user, result="locked", username=username[:64], factor=factor, actor_label=username,
                portal="staff")
         answer = DomainError(LOCKED, code="locked", status=429)
     else:
-        record(action="login.failure", obj=user, result="failed", username=username[:64], factor=factor,
+        record(action="login.failure", obj=user, result="failed", username=username[:64], factor=factor, actor_label=username,
                portal="staff")
     if ip and _bump(_key("ip-fail", ip)) >= settings.STAFF_IP_MAX_FAILED_LOGINS:
         _lock(_key("ip-block", ip), settings.STAFF_IP_BLOCK_SECONDS)
         cache.delete(_key("ip-fail", ip))
-        record(action="login.locked", result="throttled", username=username[:64], factor=factor, portal="staff",
+        record(action="login.locked", result="throttled", username=username[:64], factor=factor, actor_label=username,
+               portal="staff",
                scope="ip")
         if answer is error:
             answer = DomainError(THROTTLED, code="throttled", status=429)
@@ -134,6 +136,7 @@ def staff_check_password(*, username: str, password: str) -> User:
     refused = _refusal(username=username, ip=ip)
     if refused is not None:
         record(action="login.failure", obj=user, result=refused.code, username=username[:64], factor="password",
+               actor_label=username,
                portal="staff")
         raise refused
     if user is None:
@@ -156,6 +159,7 @@ def staff_check_totp(*, user: User, code: str) -> None:
     refused = _refusal(username=user.username, ip=ip)
     if refused is not None:
         record(action="login.failure", obj=user, result=refused.code, username=user.username, factor="totp",
+               actor_label=user.username,
                portal="staff")
         raise refused
     if not totp_verify(user=user, code=code):
@@ -261,7 +265,7 @@ def phone_login(*, kind: str, phone: str, code: str, purpose: str, portal: str, 
             # Cannot happen with a delivered code; kept so a stale account never logs in.
             raise DomainError(PHONE_LOGIN_FAILED, field="code")
     except DomainError:
-        record(action="login.failure", result="failed", ip=ip, portal=portal)
+        record(action="login.failure", result="failed", ip=ip, portal=portal, actor_label=mask_phone(phone))
         raise
     record(action="login.success", actor=user, ip=ip, portal=portal)
     return user

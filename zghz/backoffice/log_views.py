@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from zghz.accounts.http import AuthenticatedHttpRequest
-from zghz.audit.selectors import audit_action_label, audit_object_label, audit_result_label, audit_search
+from zghz.audit.selectors import audit_action_label, audit_object_labels, audit_result_label, audit_search
 from zghz.core.idcard import mask_phone
 from zghz.core.pagination import paginate
 from zghz.sms.selectors import sms_display_text, sms_purpose_label, sms_search
@@ -31,8 +31,8 @@ def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                           action=data.get("action") or "", date_from=data.get("date_from"),
                           date_to=data.get("date_to"))
     page_obj = paginate(request, qs, AUDIT_PER_PAGE)
-    rows = [(e, audit_action_label(e.action), audit_object_label(e), audit_result_label(e.result))
-            for e in page_obj]
+    objects = audit_object_labels(page_obj)
+    rows = [(e, audit_action_label(e.action), objects[e.pk], audit_result_label(e.result)) for e in page_obj]
     return render(request, "backoffice/audit_list.html", {
         "nav": "audit", "form": form, "page_obj": page_obj, "rows": rows,
     })

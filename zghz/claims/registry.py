@@ -2,11 +2,12 @@
 
 from django.utils.translation import gettext_lazy
 
-from zghz.audit.registry import register_actions
+from zghz.audit.registry import names_from, register_actions, register_object_names
 from zghz.exports.registry import register_export_kind
 from zghz.sms.registry import register_purpose
 
 from .exports import CLAIMS_UNIT, claims_unit_export
+from .models import Claim, Recovery, SettlementImport
 
 register_actions({
     "claim.agree": gettext_lazy("理赔审核同意"),
@@ -37,3 +38,7 @@ register_purpose("claim", gettext_lazy("理赔通知"), templates={
 })
 
 register_export_kind(CLAIMS_UNIT, claims_unit_export)
+
+register_object_names("claims.claim", names_from(Claim, "number"))
+register_object_names("claims.recovery", names_from(Recovery, "claim__number"))
+register_object_names("claims.settlementimport", names_from(SettlementImport, "file_name"))

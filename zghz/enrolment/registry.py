@@ -2,9 +2,11 @@
 
 from django.utils.translation import gettext_lazy
 
-from zghz.audit.registry import register_actions
+from zghz.audit.registry import names_from, register_actions, register_object_names
 from zghz.core.jobs import register_job
 from zghz.sms.registry import register_purpose
+
+from .models import WorkOrder
 
 register_actions({
     "work_order.create": gettext_lazy("新建参保申请"),
@@ -32,3 +34,4 @@ register_purpose("work_order", gettext_lazy("参保申请审核结果"), templat
 })
 
 register_job("enrolment.PaymentApproval", task="zghz.enrolment.tasks.payment_approval_run", created_field="created_at")
+register_object_names("enrolment.workorder", names_from(WorkOrder, "number"))

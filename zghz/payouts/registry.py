@@ -2,8 +2,10 @@
 
 from django.utils.translation import gettext_lazy
 
-from zghz.audit.registry import register_actions
+from zghz.audit.registry import names_from, register_actions, register_object_names
 from zghz.core.jobs import register_job
+
+from .models import PayoutBatch, PayoutReturn
 
 register_actions({
     "payout_batch.request": gettext_lazy("提交生成支付批次"),
@@ -17,3 +19,5 @@ register_actions({
 
 register_job("payouts.PayoutBatchJob", task="zghz.payouts.tasks.payout_batch_run", created_field="created_at")
 register_job("payouts.PayoutReturn", task="zghz.payouts.tasks.payout_return_run", created_field="uploaded_at")
+register_object_names("payouts.payoutbatch", names_from(PayoutBatch, "number"))
+register_object_names("payouts.payoutreturn", names_from(PayoutReturn, "file_name"))

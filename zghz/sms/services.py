@@ -17,7 +17,7 @@ from zghz.audit.services import record
 from zghz.core.bulk import AnyOf, any_chunk_size, db_value, insert_rows
 from zghz.core.crypto import blind_index, encrypt_str
 from zghz.core.errors import DomainError
-from zghz.core.idcard import is_valid_phone
+from zghz.core.idcard import is_valid_phone, mask_phone
 
 from .models import PhoneLock, SmsMessage, VerificationCode
 from .registry import VERIFICATION, get_purpose, get_template, is_verification, purpose_label
@@ -202,10 +202,11 @@ def code_send(*, phone: str, purpose: str, ip: str, deliver: bool = True) -> Non
                          idempotency_key=f"code:{issued.pk}", template=VERIFICATION.code,
                          params={"code": code, "purpose": label})
             record(action="sms.code_sent", ip=ip, purpose=purpose, delivered=deliver,
-                   phone_hash=phone_hash[:12])
+                   phone_hash=phone_hash[:12], phone_masked=mask_phone(phone))
             return
     # Recorded outside the block above so that the refusal's audit row is not rolled back with it.
-    record(action="sms.code_refused", result="refused", ip=ip, purpose=purpose, phone_hash=phone_hash[:12])
+    record(action="sms.code_refused", result="refused", ip=ip, purpose=purpose, phone_hash=phone_hash[:12],
+           phone_masked=mask_phone(phone))
     raise DomainError(refusal, code="too_many_requests", status=429)
 
 

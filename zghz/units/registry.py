@@ -2,8 +2,10 @@
 
 from django.utils.translation import gettext_lazy
 
-from zghz.audit.registry import register_actions
+from zghz.audit.registry import names_from, register_actions, register_object_names
 from zghz.sms.registry import register_purpose
+
+from .models import District, Unit
 
 register_actions({
     "unit.register": gettext_lazy("单位注册"),
@@ -26,3 +28,6 @@ register_purpose("unit_review", gettext_lazy("单位审核结果"), templates={
     "approved": "您单位（{unit}）提交的单位信息已审核通过，现在可以在线办理参保。",
     "rejected": "您单位（{unit}）提交的单位信息未通过审核，原因：{reason}。请登录系统修改后重新提交。",
 })
+
+register_object_names("units.unit", names_from(Unit, "name"))
+register_object_names("units.district", names_from(District, "name"))

@@ -4,6 +4,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import time_machine
 from django.db import connection
 from django.test import Client
@@ -27,8 +28,57 @@ def test_it_shows_the_columns_in_shanghai_time(client: Client, personas: Any) ->
         assert f"<th>{column}</th>" in body
     # 17:30 UTC is 01:30 the next morning in Asia/Shanghai.
     assert "2026-03-02 01:30:05" in body
-    for text in ("clerk", personas.unit_a.name, "10.1.2.3", "审核通过", f"参保单位 #{personas.unit_a.pk}", "成功"):
+    for text in ("clerk", personas.unit_a.name, "10.1.2.3", "审核通过", f"<td>参保单位 {personas.unit_a.name}</td>",
+                 "成功"):
         assert text in body
+
+
+def _object_cells(body: str) -> list[str]:
+    return re.findall(r'<td title="[^"]*">[^<]*</td>\s*<td>([^<]*)</td>', body)
+
+
+def test_it_names_objects_as_people_know_them(client: Client, personas: Any) -> None:
+    from zghz.coverage.tests.factories import make_plan_year, make_work_order
+    from zghz.files.models import StoredFile
+
+    order = make_work_order(personas.unit_a, make_plan_year(2026), number="CB20260301000042")
+    stored = StoredFile.objects.create(purpose="voucher", original_name="付款凭证.pdf", content_type="application/pdf",
+                                       size=1, sha256="0" * 64, storage_name="voucher/x", unit_id=personas.unit_a.pk)
+    record(action="staff.create", actor=personas.admin, obj=personas.clerk)
+    record(action="login.success", actor=personas.unit_a.handler, obj=personas.unit_a.handler)
+    record(action="work_order.submit", actor=personas.unit_a.handler, unit=personas.unit_a, obj=order)
+    record(action="file.download", actor=personas.clerk, unit=personas.unit_a, obj=stored)
+    record(action="district.rename", actor=personas.admin, obj=personas.unit_a.district)
+    gone = StoredFile.objects.create(purpose="voucher", original_name="x.pdf", content_type="application/pdf",
+                                     size=1, sha256="1" * 64, storage_name="voucher/y")
+    record(action="file.download", actor=personas.clerk, obj=gone)
+    gone_id = gone.pk
+    gone.delete()
+    login_staff(client, personas.admin)
+    cells = _object_cells(client.get("/staff/audit/").content.decode())
+    assert cells == [f"文件 #{gone_id}", "所属区局 滨湖区", "文件 付款凭证.pdf", "参保申请 CB20260301000042",
+                     "账户 138****0001", "账户 clerk"]
+
+
+def test_it_names_who_tried_to_log_in_and_the_phone_a_code_went_to(client: Client, personas: Any) -> None:
+    from zghz.accounts.models import User
+    from zghz.accounts.services import phone_login, staff_check_password
+    from zghz.core.errors import DomainError
+    from zghz.sms.services import code_send
+
+    for username in ("clerk", "nobody"):
+        with pytest.raises(DomainError):
+            staff_check_password(username=username, password="wrong password")
+    code_send(phone="13800000001", purpose="unit_login", ip="10.0.0.9")
+    with pytest.raises(DomainError):
+        phone_login(kind=User.Kind.HANDLER, phone="13800000001", code="000000", purpose="unit_login",
+                    portal="unit", ip="10.0.0.9", may_log_in=lambda user: True)
+    login_staff(client, personas.admin)
+    body = client.get("/staff/audit/").content.decode()
+    actors = re.findall(r"<tr>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>", body)
+    assert actors[:4] == ["138****0001", "", "nobody", "clerk"]
+    assert "<td>手机号 138****0001</td>" in body
+    assert "13800000001" not in body
 
 
 def test_it_filters_by_person_unit_action_and_dates(client: Client, personas: Any) -> None:
