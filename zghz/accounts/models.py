@@ -48,6 +48,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     totp_secret = EncryptedTextField(blank=True)
     totp_confirmed = models.BooleanField(default=False)
+    # Locked by a 管理员 (staff_lock) until unlocked: no login, no back office. Failed logins lock for a
+    # while in the cache instead (accounts/services.py).
+    locked_at = models.DateTimeField(_("锁定时间"), null=True, blank=True)
 
     objects = UserManager()
 

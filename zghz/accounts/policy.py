@@ -32,8 +32,9 @@ MANAGE_SYSTEM = "accounts.manage_system"
 
 
 def is_staff(user: Any) -> TypeGuard[User]:
-    """A logged-in, active staff account, whatever its roles."""
-    return bool(getattr(user, "is_authenticated", False) and user.kind == User.Kind.STAFF and user.is_active)
+    """A logged-in, active staff account that no 管理员 has locked, whatever its roles."""
+    return bool(getattr(user, "is_authenticated", False) and user.kind == User.Kind.STAFF and user.is_active
+                and user.locked_at is None)
 
 
 def staff_can(user: Any, perm: str | None = None, *, write: bool = False) -> bool:

@@ -16,6 +16,11 @@ register_actions({
     "staff.create": gettext_lazy("创建后台账户"),
     "staff.totp_enrol": gettext_lazy("绑定动态口令"),
     "member_token.reuse": gettext_lazy("会员令牌重复使用"),
+    "staff.password_reset": gettext_lazy("重置密码"),
+    "staff.totp_reset": gettext_lazy("重置动态口令"),
+    "staff.lock": gettext_lazy("锁定账户"),
+    "staff.unlock": gettext_lazy("解锁账户"),
+    "staff.deactivate": gettext_lazy("停用账户"),
 })
 
 

@@ -23,10 +23,11 @@ from zghz.core.middleware import current_ip
 from zghz.sms.services import code_check
 
 from .models import MemberToken, User
-from .roles import ROLES
+from .roles import DISTRICT, ROLES
 
 LOGIN_FAILED = gettext_lazy("用户名或密码错误")
 LOCKED = gettext_lazy("登录失败次数过多，账户已锁定 15 分钟，请稍后再试")
+LOCKED_BY_ADMIN = gettext_lazy("账户已被管理员锁定，请联系管理员")
 THROTTLED = gettext_lazy("本机登录失败次数过多，请 1 小时后再试")
 TOTP_FAILED = gettext_lazy("动态口令错误，请重新输入")
 TOTP_ISSUER = "职工互助保障管理系统"
@@ -34,26 +35,82 @@ TOTP_ISSUER = "职工互助保障管理系统"
 TOTP_REPLAY_SECONDS = 120
 
 
+def _check_password(password: str, user: User | None = None) -> None:
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    try:
+        validate_password(password, user)
+    except ValidationError as e:
+        raise DomainError("；".join(e.messages), field="password") from None
+
+
 def staff_create(*, username: str, password: str, roles: list[str], full_name: str = "",
                  district_id: int | None = None, actor: User | None = None) -> User:
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise DomainError(_("未知角色：{unknown}（可选：{roles}）").format(unknown='、'.join(unknown), roles='、'.join(ROLES)))
+    if not roles:
+        raise DomainError(_("请至少选择一个角色"), field="roles")
+    if DISTRICT in roles and district_id is None:
+        raise DomainError(_("区局账户须选择所属区局"), field="district")
     if User.objects.filter(username=username).exists():
-        raise DomainError(_("该用户名已存在"))
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
-
-    try:
-        validate_password(password)
-    except ValidationError as e:
-        raise DomainError("；".join(e.messages), field="password") from None
+        raise DomainError(_("该用户名已存在"), field="username")
+    _check_password(password)
     with transaction.atomic():
         user = User.objects.create_user(username, password, kind=User.Kind.STAFF, full_name=full_name,
                                         district_id=district_id)
         user.groups.set(Group.objects.filter(name__in=roles))
-        record(action="staff.create", actor=actor, obj=user, roles=roles)
+        record(action="staff.create", actor=actor, obj=user, roles=roles, district_id=district_id)
     return user
+
+
+# 管理员's account actions (the back office's 账户管理). Each is one conditional update of an active staff
+# account with its audit row; nobody locks, deactivates or resets their own account there (a 管理员 who
+# locked themselves out would need the command line).
+
+def _staff_update(*, user: User, actor: User, action: str, **fields: object) -> None:
+    if user.pk == actor.pk:
+        raise DomainError(_("不能在这里修改自己的账户"))
+    with transaction.atomic():
+        if not User.objects.filter(pk=user.pk, kind=User.Kind.STAFF, is_active=True).update(**fields):
+            raise DomainError(_("该账户已停用"))
+        record(action=action, actor=actor, obj=user)
+    user.refresh_from_db()
+
+
+def staff_reset_password(*, user: User, password: str, actor: User) -> None:
+    """A new password set by the 管理员; the account's sessions end (Django's session hash changes)."""
+    _check_password(password, user)
+    scratch = User()
+    scratch.set_password(password)
+    _staff_update(user=user, actor=actor, action="staff.password_reset", password=scratch.password)
+
+
+def staff_reset_totp(*, user: User, actor: User) -> None:
+    """Forget the 动态口令: the next login binds a new one (a lost or replaced phone)."""
+    _staff_update(user=user, actor=actor, action="staff.totp_reset", totp_secret="", totp_confirmed=False)
+
+
+def staff_lock(*, user: User, actor: User) -> None:
+    """No login and no back office until unlocked; an open session is refused on its next request."""
+    _staff_update(user=user, actor=actor, action="staff.lock", locked_at=timezone.now())
+
+
+def staff_unlock(*, user: User, actor: User) -> None:
+    """Lift the 管理员's lock and the lock that failed logins started."""
+    _staff_update(user=user, actor=actor, action="staff.unlock", locked_at=None)
+    cache.delete_many([_key("user-lock", user.username), _key("user-fail", user.username)])
+
+
+def staff_deactivate(*, user: User, actor: User) -> None:
+    """停用: for good (the account and its history stay; the username cannot be reused)."""
+    _staff_update(user=user, actor=actor, action="staff.deactivate", is_active=False)
+
+
+def staff_login_locked(user: User) -> bool:
+    """Locked now, by a 管理员 or by failed logins."""
+    return user.locked_at is not None or _is_locked(_key("user-lock", user.username))
 
 
 # Login throttling lives in the shared cache (production refuses to start without one) and is keyed by
@@ -134,6 +191,9 @@ def staff_check_password(*, username: str, password: str) -> User:
     ip = current_ip()
     user = User.objects.filter(username=username, kind=User.Kind.STAFF, is_active=True).first()
     refused = _refusal(username=username, ip=ip)
+    if refused is None and user is not None and user.locked_at is not None and user.check_password(password):
+        # Only the right password learns that the account is locked, so the answer tells a stranger nothing.
+        refused = DomainError(LOCKED_BY_ADMIN, code="locked", status=429)
     if refused is not None:
         record(action="login.failure", obj=user, result=refused.code, username=username[:64], factor="password",
                actor_label=username,
@@ -152,8 +212,8 @@ def staff_check_password(*, username: str, password: str) -> User:
 
 def staff_check_totp(*, user: User, code: str) -> None:
     """Second factor. Wrong codes count toward the same locks as wrong passwords."""
-    user.refresh_from_db(fields=["is_active", "totp_secret", "totp_confirmed"])
-    if not user.is_active:
+    user.refresh_from_db(fields=["is_active", "locked_at", "totp_secret", "totp_confirmed"])
+    if not user.is_active or user.locked_at is not None:
         raise DomainError(LOGIN_FAILED)
     ip = current_ip()
     refused = _refusal(username=user.username, ip=ip)

@@ -1,6 +1,15 @@
 from django.urls import include, path
 
-from . import auth_views, dashboard_views, district_views, host_app_views, log_views, renewal_views, unit_views
+from . import (
+    auth_views,
+    dashboard_views,
+    district_views,
+    host_app_views,
+    log_views,
+    renewal_views,
+    staff_views,
+    unit_views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -24,6 +33,14 @@ urlpatterns = [
     path("host-apps/", host_app_views.host_app_list_view, name="host_apps"),
     path("host-apps/<int:host_app_id>/rotate/", host_app_views.host_app_rotate_view, name="host_app_rotate"),
     path("host-apps/<int:host_app_id>/toggle/", host_app_views.host_app_toggle_view, name="host_app_toggle"),
+    path("accounts/", staff_views.staff_list, name="staff"),
+    path("accounts/new/", staff_views.staff_new, name="staff_new"),
+    path("accounts/<int:user_id>/", staff_views.staff_detail, name="staff_detail"),
+    path("accounts/<int:user_id>/password/", staff_views.staff_password, name="staff_password"),
+    path("accounts/<int:user_id>/totp/reset/", staff_views.staff_totp_reset, name="staff_totp_reset"),
+    path("accounts/<int:user_id>/lock/", staff_views.staff_lock_view, name="staff_lock"),
+    path("accounts/<int:user_id>/unlock/", staff_views.staff_unlock_view, name="staff_unlock"),
+    path("accounts/<int:user_id>/deactivate/", staff_views.staff_deactivate_view, name="staff_deactivate"),
     path("", include("zghz.backoffice.enrolment_urls")),
     path("", include("zghz.backoffice.coverage_urls")),
     path("", include("zghz.backoffice.payout_urls")),

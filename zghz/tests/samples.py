@@ -46,7 +46,8 @@ def build_objects(personas: Personas) -> dict[str, Any]:
 
     coverage_import = CoverageImport.objects.create(actor=personas.admin, file=stored, file_name="参保记录.csv",
                                                     status=CoverageImport.Status.DONE)
-    return {"unit": personas.unit_a, "plan": plan, "host_app": host_app, "plan_year": year, "work_order": order,
+    return {"unit": personas.unit_a, "staff_account": personas.clerk, "plan": plan, "host_app": host_app,
+            "plan_year": year, "work_order": order,
             "export_job": export_job, "claim": claim, "claim_document": document,
             "settlement_import": settlement_import, "coverage_import": coverage_import,
             **payout_objects(personas, plan, year, order)}
@@ -109,4 +110,5 @@ SAMPLES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "host_app_id": lambda o: o["host_app"].pk,
     "coverage_import_id": lambda o: o["coverage_import"].pk,
     "batch_job_id": lambda o: o["payout_batch_job"].pk,
+    "user_id": lambda o: o["staff_account"].pk,
 }
