@@ -17,6 +17,7 @@ PERMISSIONS = {
     "write_backoffice": "办理业务（可修改数据）",
     "review_unit": "审核单位",
     "edit_unit": "修改单位信息",
+    "change_handler": "变更经办人",
     "review_work_order": "审核参保申请",
     "claim_initial_review": "经办初审",
     "claim_business_review": "业务复核",
@@ -30,16 +31,16 @@ PERMISSIONS = {
 }
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    CLERK: ["view_backoffice", "write_backoffice", "review_unit", "review_work_order", "claim_initial_review",
-            "view_all_districts", "view_sms"],
+    CLERK: ["view_backoffice", "write_backoffice", "review_unit", "change_handler", "review_work_order",
+            "claim_initial_review", "view_all_districts", "view_sms"],
     BUSINESS_REVIEW: ["view_backoffice", "write_backoffice", "claim_business_review", "view_all_districts"],
     REPORT_REVIEW: ["view_backoffice", "write_backoffice", "claim_report_review", "view_all_districts"],
     FINANCE: ["view_backoffice", "write_backoffice", "confirm_payment", "run_payout", "view_all_districts"],
     # 区局 is read-only (no write_backoffice) and scoped to the district on the staff account (no
     # view_all_districts); the two are independent, so other combinations are a matter of configuration.
     DISTRICT: ["view_backoffice"],
-    ADMIN: ["view_backoffice", "write_backoffice", "review_unit", "edit_unit", "view_all_districts", "view_audit",
-            "view_sms", "manage_system"],
+    ADMIN: ["view_backoffice", "write_backoffice", "review_unit", "edit_unit", "change_handler", "view_all_districts",
+            "view_audit", "view_sms", "manage_system"],
 }
 
 

@@ -64,6 +64,17 @@ class StaffUnitForm(forms.Form):
                                   help_text=gettext_lazy("上传图片为 pdf、png、jpg、jpeg 格式；不选择文件则保留原文件"))
 
 
+class HandlerChangeForm(forms.Form):
+    """变更经办人: the new handler's name, ID number and phone (the phone logs in from now on)."""
+
+    name = forms.CharField(label=gettext_lazy("新经办人姓名"), max_length=32,
+                           error_messages={"required": gettext_lazy("请填写经办人姓名")})
+    id_number = forms.CharField(label=gettext_lazy("新经办人身份证号"), max_length=24,
+                                error_messages={"required": gettext_lazy("请填写正确居民身份证号码")})
+    phone = forms.CharField(label=gettext_lazy("新经办人手机号"), max_length=20,
+                            error_messages={"required": gettext_lazy("请填写正确手机号")})
+
+
 class AuditFilterForm(forms.Form):
     person = forms.CharField(label=gettext_lazy("操作人"), max_length=64, required=False)
     unit = forms.CharField(label=gettext_lazy("单位"), max_length=128, required=False)

@@ -17,12 +17,12 @@ from zghz.core.idcard import mask_id, mask_phone
 from zghz.core.pagination import paginate
 from zghz.files.views import file_response
 from zghz.units.models import Unit
-from zghz.units.policy import unit_actions
+from zghz.units.policy import CHANGE_HANDLER, unit_actions, unit_require
 from zghz.units.selectors import districts_for_staff, unit_for_staff, unit_handler_id_reveal, unit_search
-from zghz.units.services import unit_review, unit_staff_edit
+from zghz.units.services import unit_handler_change, unit_review, unit_staff_edit
 
 from .access import staff_view
-from .forms import RejectForm, StaffUnitForm, UnitFilterForm
+from .forms import HandlerChangeForm, RejectForm, StaffUnitForm, UnitFilterForm
 
 UNITS_PER_PAGE = 20
 
@@ -157,4 +157,29 @@ def unit_edit(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
     return render(request, "backoffice/unit_edit.html", {
         "nav": "units", "unit": unit, "form": form,
         "masked_id": mask_id(unit.handler_id_number) if unit.handler_id_number else "",
+    })
+
+
+@staff_view("accounts.change_handler", write=True)
+@require_http_methods(["GET", "POST"])
+def unit_handler_change_view(request: AuthenticatedHttpRequest, unit_id: int) -> HttpResponse:
+    """变更经办人, at the unit's request (承诺书 item 五)."""
+    unit = unit_for_staff(request.user, unit_id)
+    try:
+        unit_require(request.user, unit, CHANGE_HANDLER)
+    except DomainError as e:
+        messages.error(request, e.message)
+        return redirect("backoffice:unit_detail", unit_id=unit.pk)
+    form = HandlerChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit_handler_change(unit=unit, actor=request.user, **form.cleaned_data)
+        except DomainError as e:
+            form_error(form, e)
+        else:
+            messages.success(request, _("经办人已变更，已短信通知原经办人和新经办人。新经办人用新手机号和短信验证码登录。"))
+            return redirect("backoffice:unit_detail", unit_id=unit.pk)
+    return render(request, "backoffice/unit_handler_change.html", {
+        "nav": "units", "unit": unit, "form": form,
+        "handler_phone": mask_phone(unit.handler.phone) if unit.handler and unit.handler.phone else "",
     })

@@ -24,6 +24,7 @@ urlpatterns = [
     path("units/<int:unit_id>/approve/", unit_views.unit_approve, name="unit_approve"),
     path("units/<int:unit_id>/reject/", unit_views.unit_reject, name="unit_reject"),
     path("units/<int:unit_id>/edit/", unit_views.unit_edit, name="unit_edit"),
+    path("units/<int:unit_id>/handler/", unit_views.unit_handler_change_view, name="unit_handler_change"),
     path("renewals/", renewal_views.renewals, name="renewals"),
     path("audit/", log_views.audit_list, name="audit"),
     path("sms/", log_views.sms_list, name="sms"),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zghz.accounts.models import User
+from zghz.accounts.policy import CHANGE_HANDLER as CHANGE_HANDLER_PERM
 from zghz.accounts.policy import EDIT_UNIT, REVIEW_UNIT, sees_district, staff_can
 from zghz.core.actions import Actions
 from zghz.core.errors import AlreadyProcessed, DomainError
@@ -21,6 +22,7 @@ SUBMIT = "submit"  # 提交 to review
 REVIEW = "review"  # 通过 / 驳回 a 待审核 unit
 EDIT = "edit"  # 修改单位信息, whatever the status
 REVEAL_ID = "reveal_id"  # 查看完整号码 of the handler's ID number
+CHANGE_HANDLER = "change_handler"  # 变更经办人 (承诺书 item 五: units ask staff)
 
 NOT_YOURS = gettext_lazy("没有办理该单位业务的权限")
 PROFILE_LOCKED = gettext_lazy("单位信息已提交审核或已通过，如需修改请联系后台工作人员")
@@ -71,9 +73,15 @@ def _reveal_id(user: Any, unit: Unit) -> None:
         raise DomainError(_("未填写经办人身份证号"), code="not_found", status=404)
 
 
+def _change_handler(user: Any, unit: Unit) -> None:
+    _staff(user, unit, CHANGE_HANDLER_PERM, _("变更经办人"))
+    if unit.handler_id is None:
+        raise DomainError(_("历史单位没有经办人，请由单位自行注册"))
+
+
 UNIT_ACTIONS = Actions[Unit]({
     SAVE_PROFILE: _save_profile, CONFIRM_PLEDGE: _confirm_pledge, SUBMIT: _submit,
-    REVIEW: _review, EDIT: _edit, REVEAL_ID: _reveal_id,
+    REVIEW: _review, EDIT: _edit, REVEAL_ID: _reveal_id, CHANGE_HANDLER: _change_handler,
 })
 
 

@@ -5,7 +5,16 @@ import pytest
 from zghz.conftest import Personas
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.units.models import Unit
-from zghz.units.policy import CONFIRM_PLEDGE, EDIT, REVEAL_ID, REVIEW, SAVE_PROFILE, SUBMIT, unit_actions
+from zghz.units.policy import (
+    CHANGE_HANDLER,
+    CONFIRM_PLEDGE,
+    EDIT,
+    REVEAL_ID,
+    REVIEW,
+    SAVE_PROFILE,
+    SUBMIT,
+    unit_actions,
+)
 from zghz.units.services import unit_pledge_open, unit_profile_save, unit_review, unit_staff_edit, unit_submit
 
 S = Unit.Status
@@ -30,13 +39,16 @@ def test_it_lets_the_handler_edit_the_profile_until_it_is_submitted(personas: Pe
 
 def test_it_gives_staff_their_actions_by_role_status_and_district(personas: Personas) -> None:
     a = with_status(personas.unit_a, S.PENDING)  # 滨湖区
-    assert unit_actions(personas.clerk, a) == {REVIEW, REVEAL_ID}
-    assert unit_actions(personas.admin, a) == {REVIEW, EDIT, REVEAL_ID}
+    assert unit_actions(personas.clerk, a) == {REVIEW, REVEAL_ID, CHANGE_HANDLER}
+    assert unit_actions(personas.admin, a) == {REVIEW, EDIT, REVEAL_ID, CHANGE_HANDLER}
     for who in ("business", "report", "finance", "district"):
         assert unit_actions(personas.staff[who], a) == set(), who
-    assert unit_actions(personas.clerk, with_status(a, S.APPROVED)) == {REVEAL_ID}
+    assert unit_actions(personas.clerk, with_status(a, S.APPROVED)) == {REVEAL_ID, CHANGE_HANDLER}
     a.handler_id_number = ""
-    assert unit_actions(personas.admin, a) == {EDIT}
+    assert unit_actions(personas.admin, a) == {EDIT, CHANGE_HANDLER}
+    # A 历史单位 has no handler to change (it registers itself).
+    historical = Unit(status=S.HISTORICAL, district_id=a.district_id, handler=None)
+    assert CHANGE_HANDLER not in unit_actions(personas.admin, historical)
     # The 区局 account looks at its own district's unit but may still change nothing.
     assert unit_actions(personas.district, with_status(personas.unit_b, S.PENDING)) == set()
     assert unit_actions(personas.unit_a.handler, a) == set()
