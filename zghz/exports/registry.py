@@ -9,14 +9,14 @@ raise Http404 when the owner may no longer see the data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 
-from zghz.audit.registry import register_actions
+from zghz.audit.registry import register_actions, register_object_names
 
 from .xlsx import Column
 
@@ -62,3 +62,13 @@ def source_for(job: ExportJob) -> ExportSource:
 register_actions({
     "export": gettext_lazy("导出"),
 })
+
+
+def _job_names(ids: Collection[str]) -> dict[Any, str]:
+    """A 导出 by its file name (known once written; until then the viewer shows its id)."""
+    from .models import ExportJob
+
+    return dict(ExportJob.objects.filter(pk__in=ids).exclude(file_name="").values_list("pk", "file_name"))
+
+
+register_object_names("exports.exportjob", _job_names)

@@ -9,9 +9,11 @@ import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from zghz.audit.services import record
 from zghz.conftest import login_staff
+from zghz.exports.models import ExportJob
 
 
 def rows(body: str) -> int:
@@ -49,6 +51,9 @@ def test_it_names_objects_as_people_know_them(client: Client, personas: Any) -> 
     record(action="work_order.submit", actor=personas.unit_a.handler, unit=personas.unit_a, obj=order)
     record(action="file.download", actor=personas.clerk, unit=personas.unit_a, obj=stored)
     record(action="district.rename", actor=personas.admin, obj=personas.unit_a.district)
+    job = ExportJob.objects.create(kind="coverage.unit", owner=personas.unit_a.handler, unit_id=personas.unit_a.pk,
+                                   file_name="参保记录_20260301.xlsx", expires_at=timezone.now())
+    record(action="export", actor=personas.unit_a.handler, unit=personas.unit_a, obj=job)
     gone = StoredFile.objects.create(purpose="voucher", original_name="x.pdf", content_type="application/pdf",
                                      size=1, sha256="1" * 64, storage_name="voucher/y")
     record(action="file.download", actor=personas.clerk, obj=gone)
@@ -56,7 +61,7 @@ def test_it_names_objects_as_people_know_them(client: Client, personas: Any) -> 
     gone.delete()
     login_staff(client, personas.admin)
     cells = _object_cells(client.get("/staff/audit/").content.decode())
-    assert cells == [f"文件 #{gone_id}", "所属区局 滨湖区", "文件 付款凭证.pdf", "参保申请 CB20260301000042",
+    assert cells == [f"文件 #{gone_id}", "导出任务 参保记录_20260301.xlsx", "所属区局 滨湖区", "文件 付款凭证.pdf", "参保申请 CB20260301000042",
                      "账户 138****0001", "账户 clerk"]
 
 
