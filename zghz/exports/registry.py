@@ -61,6 +61,7 @@ def source_for(job: ExportJob) -> ExportSource:
 
 register_actions({
     "export": gettext_lazy("导出"),
+    "audit.export": gettext_lazy("导出审计日志"),
 })
 
 
@@ -72,3 +73,9 @@ def _job_names(ids: Collection[str]) -> dict[Any, str]:
 
 
 register_object_names("exports.exportjob", _job_names)
+
+
+# The 审计日志 for an auditor is an export too; the audit app sits below exports and cannot register it.
+from .audit_log import AUDIT_LOG, audit_log_export  # noqa: E402
+
+register_export_kind(AUDIT_LOG, audit_log_export)
