@@ -34,6 +34,7 @@ from .helpers import member_records, phone_photo
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTH = 375
+DOWNSCALE_MS = 30_000
 ANDROID_WEBVIEW = ("Mozilla/5.0 (Linux; Android 13; V2238A Build/TP1A.220624.014; wv) AppleWebKit/537.36 "
                    "(KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.230 Mobile Safari/537.36")
 # Visible things a finger presses; a checkbox's target is its whole label row, a file input lies
@@ -183,8 +184,10 @@ def test_it_uploads_several_images_then_again_after_a_return(browser: Browser, l
     exam, discharge = page.locator("[data-group=exam_report]"), page.locator("[data-group=discharge]")
     exam.locator("input[type=file]").set_input_files([str(photo), str(report2)])
     discharge.locator("input[type=file]").set_input_files([str(discharge1), str(discharge2)])
-    expect(exam.locator(".thumb img")).to_have_count(2)
-    expect(discharge.locator(".thumb img")).to_have_count(2)
+    # Decoding and downscaling a 14 MB photo and a 4000×3000 scan takes a phone (and a busy test machine)
+    # seconds; the previews appear when it is done.
+    expect(exam.locator(".thumb img")).to_have_count(2, timeout=DOWNSCALE_MS)
+    expect(discharge.locator(".thumb img")).to_have_count(2, timeout=DOWNSCALE_MS)
     discharge.get_by_role("button", name="删除第 2 张").tap()
     expect(discharge.locator(".thumb img")).to_have_count(1)
     check_phone_page(page, "member-upload-preview")
@@ -192,7 +195,7 @@ def test_it_uploads_several_images_then_again_after_a_return(browser: Browser, l
     sent: list[int] = []
     page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")) if r.method == "POST" else None)
     page.get_by_role("button", name="确认并上传").tap()
-    expect(page.get_by_test_id("claim-status")).to_have_text("待初审")
+    expect(page.get_by_test_id("claim-status")).to_have_text("待初审", timeout=DOWNSCALE_MS)
     expect(page.get_by_text("材料已提交，请等待审核")).to_be_visible()
     check_phone_page(page, "member-claim-submitted")
     # The 14 MB photo and the 4000×3000 scan were downscaled in the browser before they were sent.
@@ -215,7 +218,7 @@ def test_it_uploads_several_images_then_again_after_a_return(browser: Browser, l
     retake = tmp_path / "重拍.jpg"
     retake.write_bytes(jpeg_bytes((1200, 1600)))
     exam.locator("input[type=file]").set_input_files([str(retake)])
-    expect(exam.locator(".thumb img")).to_have_count(1)
+    expect(exam.locator(".thumb img")).to_have_count(1, timeout=DOWNSCALE_MS)
     page.get_by_role("button", name="确认并上传").tap()
     expect(page.get_by_test_id("claim-status")).to_have_text("待初审")
     check_phone_page(page, "member-claim-uploaded-again")
