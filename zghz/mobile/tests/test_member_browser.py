@@ -185,7 +185,8 @@ def test_it_uploads_several_images_then_again_after_a_return(browser: Browser, l
     exam.locator("input[type=file]").set_input_files([str(photo), str(report2)])
     discharge.locator("input[type=file]").set_input_files([str(discharge1), str(discharge2)])
     # Decoding and downscaling a 14 MB photo and a 4000×3000 scan takes a phone (and a busy test machine)
-    # seconds; the previews appear when it is done.
+    # seconds; the previews appear when it is done. (Photos chosen before the page's script ran are taken
+    # too: the choice above may come before it.)
     expect(exam.locator(".thumb img")).to_have_count(2, timeout=DOWNSCALE_MS)
     expect(discharge.locator(".thumb img")).to_have_count(2, timeout=DOWNSCALE_MS)
     discharge.get_by_role("button", name="删除第 2 张").tap()

@@ -66,8 +66,9 @@
 
   form.querySelectorAll("[data-group]").forEach(function (section) {
     var input = section.querySelector("input[type=file]");
-    input.addEventListener("change", function () {
+    function take() {
       var files = Array.prototype.slice.call(input.files || []);
+      if (!files.length) return;
       input.value = "";
       showError("");
       Promise.all(files.map(downscale)).then(function (entries) {
@@ -75,7 +76,9 @@
         entries.forEach(function (e) { e.url = URL.createObjectURL(e.blob); list.push(e); });
         render(section);
       });
-    });
+    }
+    input.addEventListener("change", take);
+    take();  // photos chosen on a slow phone before this script ran
   });
 
   form.addEventListener("submit", function (e) {
