@@ -116,7 +116,7 @@ def prepare(users: int) -> tuple[dict[str, list[dict[str, Any]]], list[int], lis
     return sessions, drafts, accounts
 
 
-def cleanup(drafts: list[int], accounts: list[str]) -> None:
+def cleanup(drafts: list[int], accounts: list[str], sessions: list[str]) -> None:
     from django.contrib.sessions.models import Session
 
     from zghz.accounts.models import User
@@ -126,7 +126,7 @@ def cleanup(drafts: list[int], accounts: list[str]) -> None:
     WorkOrderLine.objects.filter(work_order_id__in=drafts).delete()
     WorkOrder.objects.filter(pk__in=drafts).delete()
     ExportJob.objects.filter(owner__username__in=accounts).delete()
-    Session.objects.all().delete()
+    Session.objects.filter(session_key__in=sessions).delete()
     User.objects.filter(username__in=accounts, kind=User.Kind.MEMBER).delete()  # the members made for the run
 
 
@@ -206,7 +206,7 @@ def main() -> int:
                             classes=classes)
     finally:
         stop_servers(procs)
-        cleanup(drafts, accounts)
+        cleanup(drafts, accounts, [p["session"] for people in sessions.values() for p in people])
     total = paced["Aggregated"]
     print("\n| run | users | requests/s | p50 ms | p95 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|")
     print(_row("paced (about 5 s between pages)", args.users, total))

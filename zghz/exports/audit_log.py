@@ -6,6 +6,7 @@ itself audited."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -80,8 +81,6 @@ def write_audit_log(out: IO[bytes], params: dict[str, str], *, fmt: str) -> int:
     qs = audit_entries(params)
     if fmt == "xlsx":
         return write_xlsx(out, sheet_name=_("审计日志"), columns=_columns(), rows=audit_rows(qs))
-    import io
-
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     writer = csv.writer(text)
     writer.writerow([c.header for c in _columns()])
