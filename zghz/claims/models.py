@@ -216,8 +216,8 @@ class SettlementImport(models.Model):
         API = "api", _("接口推送")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("导入中")
+        QUEUED = "queued", _("导入中")  # from the upload until the import's one transaction commits
+        RUNNING = "running", _("处理中")  # an API push's row, inside its own transaction only
         DONE = "done", _("已完成")
         FAILED = "failed", _("导入失败")
 

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy
 
 from zghz.audit.registry import names_from, register_actions, register_object_names
+from zghz.core.jobs import register_job
 from zghz.exports.registry import register_export_kind
 from zghz.sms.registry import register_purpose
 
@@ -41,4 +42,5 @@ register_export_kind(CLAIMS_UNIT, claims_unit_export)
 
 register_object_names("claims.claim", names_from(Claim, "number"))
 register_object_names("claims.recovery", names_from(Recovery, "claim__number"))
+register_job("claims.SettlementImport", task="zghz.claims.tasks.settlement_import_run", created_field="created_at")
 register_object_names("claims.settlementimport", names_from(SettlementImport, "file_name"))

@@ -4,7 +4,7 @@ on screen and as xlsx. Staff with 经办 or 管理员 (and the right to change d
 `settlement_import_start` stores the file like every upload (checked, encrypted, random name) and queues
 `settlement_import_execute`, which runs `settlements.settlements_import` on it. The import is one
 transaction, so its progress is kept in the cache (zghz.core.jobs, every process sees it) until the row
-says 已完成.
+says 已完成; the row is 导入中 (queued) from the upload until then.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from zghz.core.bulk import AnyOf
 from zghz.core.crypto import encrypt_bytes
 from zghz.core.errors import DomainError
 from zghz.core.idcard import mask_id
-from zghz.core.jobs import enqueue, progress_clear, progress_percent, progress_set
+from zghz.core.jobs import enqueue, progress_percent, progress_set, run_once
 from zghz.files.models import StoredFile
 from zghz.files.services import read_stored, read_upload
 
@@ -111,35 +111,35 @@ def settlement_import_progress(imp: SettlementImport) -> int:
     return progress_percent(JOB, imp.pk, finished=imp.is_finished, total=imp.rows_total)
 
 
+def _failed(pk: Any, e: Exception) -> None:
+    message = e.message if isinstance(e, DomainError) else FAILED_TEXT
+    SettlementImport.objects.filter(pk=pk, status=SettlementImport.Status.QUEUED).update(
+        status=SettlementImport.Status.FAILED, error=message[:255], finished_at=timezone.now())
+
+
 def settlement_import_execute(*, import_id: int) -> str:
-    """Run one queued import (a re-delivered task finds it claimed and does nothing)."""
-    claimed = SettlementImport.objects.filter(pk=import_id, status=SettlementImport.Status.QUEUED).update(
-        status=SettlementImport.Status.RUNNING, started_at=timezone.now())
-    if not claimed:
-        return "skipped"
-    imp = SettlementImport.objects.select_related("file", "actor").get(pk=import_id)
+    """Run one queued import (the task's body). The records, the claims and the report are written in one
+    transaction with the import's row (zghz.core.jobs.run_once): a worker killed half-way leaves nothing
+    and the import stays 导入中 until `jobs_sweep` hands it to a worker again; an import already done is
+    not run twice."""
+    def work(imp: SettlementImport) -> None:
+        full = SettlementImport.objects.select_related("file", "actor").get(pk=imp.pk)
+        assert full.file is not None
+        full.started_at = timezone.now()  # written with the result (settlements._write keeps it)
 
-    def progress(n: int) -> None:
-        progress_set(JOB, import_id, n, imp.rows_total or 0)
+        def progress(n: int) -> None:
+            progress_set(JOB, import_id, n, full.rows_total or 0)
 
-    try:
-        assert imp.file is not None
-        data = read_stored(imp.file)
-        report = settlements_import(actor=imp.actor, source=SettlementImport.Source.FILE,
-                                    file=(data, imp.file_name), dry_run=imp.dry_run, batch=imp, progress=progress)
-        if imp.dry_run:  # nothing else was written: keep the report on the import row
+        report = settlements_import(actor=full.actor, source=SettlementImport.Source.FILE,
+                                    file=(read_stored(full.file), full.file_name), dry_run=full.dry_run, batch=full,
+                                    progress=progress)
+        if full.dry_run:  # nothing else was written: keep the report on the import row
             SettlementImport.objects.filter(pk=import_id).update(
                 status=SettlementImport.Status.DONE, counts=report.counts, report=report.compact(),
-                rows_total=len(report.rows), rows_done=len(report.rows), finished_at=timezone.now())
-        return "done"
-    except Exception as e:
-        logger.exception("settlement import %s failed", import_id)
-        message = e.message if isinstance(e, DomainError) else FAILED_TEXT
-        SettlementImport.objects.filter(pk=import_id).update(status=SettlementImport.Status.FAILED,
-                                                              error=message[:255], finished_at=timezone.now())
-        return "failed"
-    finally:
-        progress_clear(JOB, import_id)
+                rows_total=len(report.rows), rows_done=len(report.rows), started_at=full.started_at,
+                finished_at=timezone.now())
+
+    return run_once(SettlementImport, import_id, work, on_error=_failed, progress=JOB)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -120,12 +120,15 @@ def progress_reporter(name: str, pk: Any) -> Callable[[int, int], None]:
 
 
 def run_once(model: type[M], pk: Any, work: Callable[[M], None], *, status_field: str = "status",
-             queued: str = "queued", on_error: Callable[[Any, Exception], None] | None = None) -> str:
+             queued: str = "queued", on_error: Callable[[Any, Exception], None] | None = None,
+             progress: str = "") -> str:
     """Run `work(job)` for the queued job `pk` of `model`, in one transaction with the job row locked.
 
     `work` writes the job's result (and its final status) itself, inside the transaction. Returns
     "done", "skipped" (not queued any more, or a live worker holds it) or "failed": `on_error(pk, e)` is
-    then called after the rollback to record the failure (so the failure is the only thing written)."""
+    then called after the rollback to record the failure (so the failure is the only thing written).
+    The job's progress entry `progress` is cleared once it is done or failed; a skipped copy leaves the
+    live worker's alone."""
     try:
         with transaction.atomic():
             job = (model._default_manager.select_for_update(skip_locked=True)
@@ -133,9 +136,12 @@ def run_once(model: type[M], pk: Any, work: Callable[[M], None], *, status_field
             if job is None:
                 return "skipped"
             work(job)
-        return "done"
+        outcome = "done"
     except Exception as e:
         logger.exception("%s %s failed", model.__name__, pk)
         if on_error is not None:
             on_error(pk, e)
-        return "failed"
+        outcome = "failed"
+    if progress:
+        progress_clear(progress, pk)
+    return outcome

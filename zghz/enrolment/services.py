@@ -34,7 +34,7 @@ from zghz.core.bulk import db_value, insert_rows
 from zghz.core.crypto import Sealed, blind_index, decrypt_str, encrypt_str
 from zghz.core.errors import AlreadyProcessed, DomainError
 from zghz.core.idcard import age_on, birth_date, normalise_id
-from zghz.core.jobs import enqueue, progress_clear, progress_reporter, run_once
+from zghz.core.jobs import enqueue, progress_reporter, run_once
 from zghz.core.numbers import reserve_numbers
 from zghz.core.workflow import TimelineEvent, transition
 from zghz.coverage.services import coverage_create_many
@@ -607,10 +607,7 @@ def work_order_payment_approve_execute(*, approval_id: int) -> str:
         PaymentApproval.objects.filter(pk=approval.pk).update(status=PaymentApproval.Status.DONE, coverages=created,
                                                               finished_at=timezone.now())
 
-    try:
-        return run_once(PaymentApproval, approval_id, work, on_error=_approval_failed)
-    finally:
-        progress_clear(APPROVAL_JOB, approval_id)
+    return run_once(PaymentApproval, approval_id, work, on_error=_approval_failed, progress=APPROVAL_JOB)
 
 
 # ---------------------------------------------------------------------------------------------------

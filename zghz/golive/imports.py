@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from zghz.accounts.policy import MANAGE_SYSTEM, staff_can
 from zghz.audit.services import record
 from zghz.core.errors import DomainError
-from zghz.core.jobs import enqueue, progress_clear, progress_percent, progress_reporter, run_once
+from zghz.core.jobs import enqueue, progress_percent, progress_reporter, run_once
 from zghz.files.services import atomic_with_uploads, read_stored, read_upload, save_spreadsheet
 
 from .models import CoverageImport
@@ -84,10 +84,7 @@ def coverage_import_execute(*, import_id: int) -> str:
             units_created=report.units_created, error_count=len(report.errors),
             errors=[[e.row, e.reasons] for e in report.errors], finished_at=timezone.now())
 
-    try:
-        return run_once(CoverageImport, import_id, work, on_error=_failed)
-    finally:
-        progress_clear(JOB, import_id)
+    return run_once(CoverageImport, import_id, work, on_error=_failed, progress=JOB)
 
 
 def coverage_import_percent(imp: CoverageImport) -> int:

@@ -33,7 +33,7 @@ from zghz.claims.models import Claim, ClaimEvent, Recovery
 from zghz.claims.settlements import REVERSED_CODE, REVERSED_TEXT
 from zghz.core.bulk import AnyOf, any_chunk_size, db_value, insert_rows
 from zghz.core.errors import AlreadyProcessed, DomainError
-from zghz.core.jobs import enqueue, progress_clear, progress_reporter, run_once
+from zghz.core.jobs import enqueue, progress_reporter, run_once
 from zghz.core.numbers import reserve_numbers
 from zghz.core.workflow import lock, transition
 from zghz.files.services import atomic_with_uploads, read_stored, read_upload, save_spreadsheet
@@ -185,11 +185,7 @@ def payout_batch_job_execute(*, job_id: int) -> str:
                                     progress=progress_reporter(BATCH_JOB, job.pk))
         PayoutBatchJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, batch=batch, finished_at=timezone.now())
 
-    try:
-        return run_once(PayoutBatchJob, job_id, work,
-                        on_error=_job_failed(PayoutBatchJob))
-    finally:
-        progress_clear(BATCH_JOB, job_id)
+    return run_once(PayoutBatchJob, job_id, work, on_error=_job_failed(PayoutBatchJob), progress=BATCH_JOB)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -489,10 +485,7 @@ def payout_return_execute(*, return_id: int) -> str:
         full = _returns_locked().get(pk=ret.pk)
         _return_apply(full, progress_reporter(RETURN_JOB, ret.pk))
 
-    try:
-        return run_once(PayoutReturn, return_id, work, on_error=_job_failed(PayoutReturn))
-    finally:
-        progress_clear(RETURN_JOB, return_id)
+    return run_once(PayoutReturn, return_id, work, on_error=_job_failed(PayoutReturn), progress=RETURN_JOB)
 
 
 def payout_return_import(*, actor: User, batch: PayoutBatch, upload: UploadedFile) -> PayoutReturn:

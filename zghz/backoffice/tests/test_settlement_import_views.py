@@ -97,3 +97,56 @@ def test_it_hides_an_api_import_and_unknown_ids(client: Client, personas: Person
     assert client.get(f"{URL}{api.pk}/").status_code == 404
     assert client.get(f"{URL}999999/").status_code == 404
     assert client.post(f"{URL}{api.pk}/").status_code == 405
+
+
+class WorkerKilled(BaseException):
+    """What a SIGKILL looks like from inside: nothing after it runs, not even `except Exception`."""
+
+
+def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_has_it_imported_once(
+        client: Client, personas: Personas, django_capture_on_commit_callbacks: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from zghz.claims import settlement_imports, settlements
+    from zghz.claims.tasks import settlement_import_run
+    from zghz.core.jobs import jobs_sweep
+
+    cover(personas.member, personas.unit_a)
+    login_staff(client, personas.clerk)
+    monkeypatch.setattr(settlement_imports, "INLINE_MAX_ROWS", 0)  # a large file: handed to a worker
+    sent: list[int] = []
+    monkeypatch.setattr(settlement_import_run, "delay", lambda pk: sent.append(pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, {"file": _file(personas)})
+    imp = SettlementImport.objects.get()
+    assert sent == [imp.pk] and imp.status == "queued"
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise WorkerKilled
+
+    monkeypatch.setattr(settlements, "_insert_records", killed)  # killed while writing the records
+    with pytest.raises(WorkerKilled):
+        settlement_import_run(imp.pk)
+    imp.refresh_from_db()
+    assert imp.status == "queued" and not SettlementRecord.objects.exists() and not Claim.objects.exists()
+    assert "导入中" in client.get(f"{URL}{imp.pk}/").content.decode()
+    monkeypatch.undo()
+
+    sent.clear()
+    monkeypatch.setattr(settlement_import_run, "delay", lambda pk: sent.append(pk))
+    assert jobs_sweep()["claims.SettlementImport"] == 0  # too young to be resent
+    assert jobs_sweep(now=timezone.now() + timedelta(minutes=5))["claims.SettlementImport"] == 1 and sent == [imp.pk]
+    assert settlement_import_run(imp.pk) == "done"
+    assert settlement_import_run(imp.pk) == "skipped"  # a second delivery does nothing
+    imp.refresh_from_db()
+    assert imp.status == "done" and imp.started_at is not None and imp.finished_at is not None
+    assert SettlementRecord.objects.filter(batch=imp).count() == 2 and Claim.objects.count() == 1
+    # A resent copy that meets the import done or held by a live worker leaves that worker's progress alone.
+    cache.set(f"job:{settlement_imports.JOB}:{imp.pk}", (1, 3))
+    SettlementImport.objects.filter(pk=imp.pk).update(status="queued")
+    with monkeypatch.context() as m:
+        m.setattr(SettlementImport.objects, "select_for_update", lambda **kw: SettlementImport.objects.none())
+        assert settlement_import_run(imp.pk) == "skipped"
+    assert cache.get(f"job:{settlement_imports.JOB}:{imp.pk}") == (1, 3)
