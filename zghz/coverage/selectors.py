@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from zghz.accounts.models import User
 from zghz.accounts.policy import sees_all_districts, staff_can, staff_district_id
-from zghz.core.bulk import chunked
+from zghz.core.bulk import AnyOf, any_chunk_size, chunked
 from zghz.core.crypto import blind_index
 from zghz.core.idcard import mask_card, mask_id, mask_phone, normalise_id
 from zghz.members.models import Person
@@ -78,8 +78,8 @@ class RecordFilter:
 def latest_coverage_ends(*, plan_id: int, person_ids: Iterable[int], since: date) -> dict[int, date]:
     """person id -> the latest end date of their coverage of this plan ending on or after `since`."""
     latest: dict[int, date] = {}
-    for chunk in chunked(list(person_ids)):
-        rows = Coverage.objects.filter(plan_id=plan_id, person_id__in=chunk, end_date__gte=since).order_by().values_list(
+    for chunk in chunked(list(person_ids), any_chunk_size()):
+        rows = Coverage.objects.filter(AnyOf(F("person_id"), chunk), plan_id=plan_id, end_date__gte=since).order_by().values_list(
             "person_id", "end_date"
         )
         for person_id, end in rows:
@@ -90,11 +90,11 @@ def latest_coverage_ends(*, plan_id: int, person_ids: Iterable[int], since: date
 
 def latest_coverage_by_id_hash(*, plan_id: int, id_hashes: Iterable[str], since: date) -> dict[str, tuple[int, date]]:
     """ID blind index -> (coverage id, end date) of the person's latest coverage of this plan ending on or
-    after `since`: the coverage a new enrolment would be checked against or continue. One query per
-    1,000 people."""
+    after `since`: the coverage a new enrolment would be checked against or continue. One query for a
+    whole roster on PostgreSQL."""
     latest: dict[str, tuple[int, date]] = {}
-    for chunk in chunked(sorted({h for h in id_hashes if h})):
-        rows = Coverage.objects.filter(plan_id=plan_id, person__id_hash__in=chunk, end_date__gte=since).order_by().values_list(
+    for chunk in chunked(sorted({h for h in id_hashes if h}), any_chunk_size()):
+        rows = Coverage.objects.filter(AnyOf(F("person__id_hash"), chunk), plan_id=plan_id, end_date__gte=since).order_by().values_list(
             "person__id_hash", "id", "end_date"
         )
         for id_hash, cov_id, end in rows:

@@ -76,14 +76,17 @@ class WorkOrderLine(models.Model):
     one open eligible line per plan, whichever unit uploads them (two units racing cannot both win).
     """
 
-    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own on work_order or id_hash: every look-up by them is served by line_source_order
+    # (the order's lines) or line_one_open_per_person_and_plan (a person's open line of a plan), and a
+    # 50,000-row upload maintains two indexes fewer.
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="lines", db_index=False)
     plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="+")
     row_number = models.PositiveIntegerField(_("行号"), null=True, blank=True)
     # The upload the line came from (its 行号 is a row of that file); none for 添加人员 (单个添加).
     upload = models.ForeignKey(RosterUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     name = models.CharField(_("姓名"), max_length=64, blank=True)
     id_number = EncryptedTextField(_("居民身份证号"), blank=True)
-    id_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    id_hash = models.CharField(max_length=64, blank=True)
     bank_card = EncryptedTextField(_("社保卡银行卡号"), blank=True)
     bank_name = models.CharField(_("开户行"), max_length=64, blank=True)
     phone = EncryptedTextField(_("手机号"), blank=True)

@@ -14,7 +14,7 @@ counted in the summary instead.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -258,26 +258,30 @@ def _write_rows(*, work_order: WorkOrder, rows: list[RosterRow], file_reasons: l
     renews = apply_db_eligibility(rows, hashes, plan_year=wo.plan_year, start=start, exclude_work_order_id=wo.pk)
     source = RosterUpload.objects.create(work_order=wo, file_name=file_name[:200], uploaded_by=actor,
                                          rows_read=summary.rows_read)
-    values: list[tuple[Any, ...]] = []
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter()  # reason codes of the ineligible lines
+    tally: Counter[str] = Counter()  # skipped / eligible / renewals
     json_cache: dict[tuple[str, ...], Any] = {}
-    skipped = renewals = eligible = 0
-    for i, r in enumerate(rows):
-        h, fp = hashes[i], fingerprints[i]
-        if (h and h in here_eligible) or (r.reasons and fp in here_prints):
-            skipped += 1
-            continue
-        if r.reasons:
-            counts.update(r.reasons)
-        else:
-            eligible += 1
-            renewals += int(i in renews)
-        values.append(_line_values(wo, r, h, fp, renews.get(i), json_cache, source.pk))
-    insert_rows(WorkOrderLine, LINE_FIELDS, values)
+
+    def values() -> Iterator[tuple[Any, ...]]:
+        # Consumed while COPY sends it: the values are sealed while the server writes the rows before.
+        for i, r in enumerate(rows):
+            h, fp = hashes[i], fingerprints[i]
+            if (h and h in here_eligible) or (r.reasons and fp in here_prints):
+                tally["skipped"] += 1
+                continue
+            if r.reasons:
+                counts.update(r.reasons)
+            else:
+                tally["eligible"] += 1
+                tally["renewals"] += int(i in renews)
+            yield _line_values(wo, r, h, fp, renews.get(i), json_cache, source.pk)
+
+    written = insert_rows(WorkOrderLine, LINE_FIELDS, values())
+    eligible = tally["eligible"]
     WorkOrder.objects.filter(pk=wo.pk).update(eligible_count=F("eligible_count") + eligible,
-                                              ineligible_count=F("ineligible_count") + len(values) - eligible)
-    summary.eligible, summary.ineligible, summary.skipped = eligible, len(values) - eligible, skipped
-    summary.renewals, summary.reasons = renewals, dict(counts)
+                                              ineligible_count=F("ineligible_count") + written - eligible)
+    summary.eligible, summary.ineligible, summary.skipped = eligible, written - eligible, tally["skipped"]
+    summary.renewals, summary.reasons = tally["renewals"], dict(counts)
     record(action=action, actor=actor, unit=wo.unit, obj=wo, number=wo.number, **summary.as_dict())
     return summary
 
