@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import runpy
 import statistics
 import sys
 from collections.abc import Callable, Iterable
@@ -15,8 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/zghz_bench"
 
 
-def setup(*, require_postgres: bool = True, create_database: bool = False) -> None:
-    """Configure Django for a benchmark. Refuses the `zghz` database the test suite uses."""
+def setup(*, require_postgres: bool = True, create_database: bool = False, web: bool = False) -> None:
+    """Configure Django for a benchmark. Refuses the `zghz` database the test suite uses. `web`: with the
+    database settings of the web processes (deploy/gunicorn.conf.py), for benchmarks of pages."""
+    if web:
+        runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))  # sets their environment defaults
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zghz.settings")
     os.environ.setdefault("STAFF_TOTP_REQUIRED", "false")

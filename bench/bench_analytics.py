@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=15)
     args = ap.parse_args(argv)
-    setup()
+    setup(web=True)
     require_seed()
     import logging
 

@@ -6,7 +6,7 @@ more seeded databases, as one table (target <= 50 ms each at 3,000,000 coverages
 
 Each database is measured in a subprocess of its own (Django is configured once per process) through
 Django's test Client, so middleware, session, permission checks, the queries and the template are all
-inside the time. The staff pages run as a 经办 account (every district), the 区局 rows as a 区局
+inside the time; the database settings are the web processes' (deploy/gunicorn.conf.py). The staff pages run as a 经办 account (every district), the 区局 rows as a 区局
 account of 基准测试单位0001's district, 审计日志 and 短信记录 as a 管理员, 支付批次 and 待追回 as 财务; the
 portal pages as 基准测试单位0001's handler. Filters take real values from the database (a different
 person for each 居民身份证 request). "下一页 deep" follows 末页 and then 上一页: a page reached by cursor.
@@ -104,7 +104,7 @@ def _work(get: Callable[[int], Any], n: int) -> dict[str, float]:
 
 
 def measure(requests: int) -> dict[str, Any]:
-    setup()
+    setup(web=True)
     require_seed()
     from django.utils import timezone
     from seed_coverage import BIG_UNIT_NAME

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=50)
     args = ap.parse_args(argv)
-    setup()
+    setup(web=True)
     require_seed()
     from django.contrib.auth.models import Group
     from django.test import Client

@@ -146,7 +146,8 @@ def _database(url: str) -> dict[str, object]:
             # (exports, bulk checks): the planner is told so instead of choosing a fast-start plan
             # for the first 10 % (the 100,000-row export reads its rows in about 30 % less time).
             "OPTIONS": {"options": " ".join(["-c cursor_tuple_fraction=1"] + (
-                [f"-c statement_timeout={timeout}"] if (timeout := env_int("DB_STATEMENT_TIMEOUT_MS", 0)) else []))},
+                [f"-c statement_timeout={timeout}"] if (timeout := env_int("DB_STATEMENT_TIMEOUT_MS", 0)) else []) + (
+                [f"-c max_parallel_workers_per_gather={workers}"] if (workers := env_str("DB_PARALLEL_WORKERS")) else []))},
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported (postgres or sqlite)")
 

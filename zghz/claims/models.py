@@ -129,7 +129,7 @@ class Claim(models.Model):
             # 待上传 first, as the list does).
             models.Index(fields=["status", "declared_at", "id"], name="claim_status_list_idx"),
             models.Index(fields=["-declared_at", "-id"], name="claim_list_idx"),
-            models.Index(fields=["unit", "declared_at"], name="claim_unit_list_idx"),
+            models.Index(fields=["unit", "-declared_at", "-id"], name="claim_unit_order_idx"),
             models.Index(fields=["person", "kind"], name="claim_person_idx"),
         ]
 

@@ -31,7 +31,6 @@ from zghz.claims.selectors import (
     claim_rows,
     claims_of_unit,
     unit_plans,
-    with_list_details,
 )
 from zghz.core.errors import DomainError
 from zghz.core.forms import form_error
@@ -55,7 +54,7 @@ def _page(request: AuthenticatedHttpRequest, unit: Unit, form: ClaimQueryForm, *
         f = form.claim_filter()
         if f.plan_id:
             figures = [y for p in unit_figures(unit, f.plan_id) for y in p.years]
-        page_obj = paginate(request, with_list_details(claims_of_unit(unit, f)), PER_PAGE)
+        page_obj = paginate(request, claims_of_unit(unit, f).only("pk", "declared_at"), PER_PAGE)
         rows = claim_rows(page_obj)
     return render(request, "portal/claims/analysis.html", {
         "unit": unit, "nav": "claims", "form": form, "figures": figures, "page_obj": page_obj, "rows": rows,

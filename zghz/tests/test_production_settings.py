@@ -63,3 +63,20 @@ def test_the_demo_still_boots_without_redis(tmp_path: Any) -> None:
     result = _load(tmp_path, ZGHZ_MODE=None, REDIS_URL=None, SECRET_KEY=None, DATABASE_URL=None)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_web_processes_set_a_statement_timeout_and_no_parallel_query_and_workers_keep_the_defaults(
+        tmp_path: Any) -> None:
+    show = ("import zghz.settings as s; print(s.DATABASES['default']['OPTIONS']['options'])")
+    web = ("import os, runpy; runpy.run_path('deploy/gunicorn.conf.py'); " + show)
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"}}
+    env.update(PRODUCTION_ENV, ZGHZ_VAR_DIR=str(tmp_path))
+    got = {}
+    for name, code in (("web", web), ("worker", show)):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                cwd=settings.BASE_DIR, timeout=60)
+        assert result.returncode == 0, result.stderr
+        got[name] = result.stdout.split()
+    assert got["web"] == ["-c", "cursor_tuple_fraction=1", "-c", "statement_timeout=30000",
+                          "-c", "max_parallel_workers_per_gather=0"]
+    assert got["worker"] == ["-c", "cursor_tuple_fraction=1"]
