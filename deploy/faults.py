@@ -3,11 +3,15 @@ that `deploy/stack faults` starts.
 
 1. A gunicorn worker is killed (-9) in the middle of a 50,000-row roster upload: nothing of the upload is
    written, the master replaces the worker, the same upload then succeeds.
-2. The Celery worker is killed (-9) in the middle of a 50,000-row export: after a new worker starts, the
+2. The Celery worker is killed (-9) in the middle of completing that 50,000-person work order (财务
+   付款审核 通过): no person and no coverage is left of it, the order is still 付款待审核; after a new
+   worker starts, the beat sweep hands the approval over again and it completes once (every person one
+   coverage, one SMS).
+3. The Celery worker is killed (-9) in the middle of a 50,000-row export: after a new worker starts, the
    export is taken again by the beat sweep and finished once (one file, every row).
-3. Redis is cut: pages still answer, the staff login refuses cleanly (503), an SMS and an export wait in
+4. Redis is cut: pages still answer, the staff login refuses cleanly (503), an SMS and an export wait in
    their outbox rows; when Redis is back they go out without anyone doing anything.
-4. PostgreSQL is cut for a few seconds under load: every request answers 200 or the 503 page (no
+5. PostgreSQL is cut for a few seconds under load: every request answers 200 or the 503 page (no
    traceback, no dropped connection), and within seconds of its return every page answers again with
    the same gunicorn workers (no restart).
 
@@ -100,14 +104,24 @@ def upload_killed_mid_way(web: Browser, number: str, roster: bytes) -> None:
     check(r.status_code == 200 and wo.eligible_count == ROWS, f"upload again: {r.status_code}, {wo.eligible_count}")
 
 
-def complete(number: str, clerk: Any, finance: Any, handler: Any) -> None:
+def completion_worker_killed(number: str, clerk: Any, finance: Any, handler: Any) -> None:
     from decimal import Decimal
 
     from django.core.files.uploadedfile import SimpleUploadedFile
     from smoke import image
 
-    from zghz.enrolment.models import WorkOrder
-    from zghz.enrolment.services import work_order_pay, work_order_payment_review, work_order_review, work_order_submit
+    from zghz.core.jobs import progress_percent
+    from zghz.coverage.models import Coverage
+    from zghz.enrolment.models import PaymentApproval, WorkOrder
+    from zghz.enrolment.services import (
+        APPROVAL_JOB,
+        work_order_pay,
+        work_order_payment_approve_start,
+        work_order_review,
+        work_order_submit,
+    )
+    from zghz.members.models import Person
+    from zghz.sms.models import SmsMessage
 
     wo = WorkOrder.objects.get(number=number)
     work_order_submit(work_order=wo, actor=handler)
@@ -116,17 +130,42 @@ def complete(number: str, clerk: Any, finance: Any, handler: Any) -> None:
     work_order_pay(work_order=wo, actor=handler, paid_amount=Decimal(wo.amount_due),
                    voucher=SimpleUploadedFile("凭证.png", image(), "image/png"),
                    stamped_roster=SimpleUploadedFile("盖章花名册.png", image(), "image/png"))
+    step(f"2. Celery worker killed -9 in the middle of completing a {ROWS:,}-person work order (财务 通过)")
+    people_before = Person.objects.count()
+    approval = work_order_payment_approve_start(work_order=wo, actor=finance)
+    check(approval.status == PaymentApproval.Status.QUEUED, f"approval {approval.status}: not handed to the worker")
+    # The worker reports its phases (people read, people written, coverage written): kill it once the
+    # first is done, with its people and coverage still inside its transaction.
+    wait_for("the worker to start on the order",
+             lambda: progress_percent(APPROVAL_JOB, approval.pk, finished=False) > 0, 120)
+    stack("kill-worker")
+    approval.refresh_from_db()
     wo.refresh_from_db()
-    work_order_payment_review(work_order=wo, actor=finance, approve=True)
+    check(approval.status == PaymentApproval.Status.QUEUED and wo.status == WorkOrder.Status.PAYMENT_REVIEW,
+          f"killed too late: approval {approval.status}, work order {wo.status}")
+    written = Coverage.objects.filter(work_order=wo).count(), Person.objects.count() - people_before
+    check(written == (0, 0), f"half-written completion: {written[0]} coverages, {written[1]} people")
+    step("   killed with nothing committed; a new worker starts, the sweep hands the approval over again")
+    stack("start-worker")
+    approval = wait_for("the approval to finish",
+                        lambda: (a := PaymentApproval.objects.get(pk=approval.pk)).status != "queued" and a, 300)
     wo.refresh_from_db()
-    check(wo.status == WorkOrder.Status.COMPLETED, f"work order {wo.status}")
+    coverages = Coverage.objects.filter(work_order=wo)
+    check((approval.status, approval.coverages, wo.status) == ("done", ROWS, WorkOrder.Status.COMPLETED),
+          f"after the kill: approval {approval.status} ({approval.coverages}), work order {wo.status}")
+    check(coverages.count() == ROWS and coverages.values("person_id").distinct().count() == ROWS
+          and Person.objects.count() - people_before == ROWS,
+          f"{coverages.count()} coverages of {ROWS:,} people: something doubled or missing")
+    done_sms = SmsMessage.objects.filter(phone_hash=handler.phone_hash, text__contains="参保完成").count()
+    check(done_sms == 1, f"{done_sms} completion SMS")
+    step(f"   completed once: {ROWS:,} coverages, {ROWS:,} people, one SMS")
 
 
 def export_worker_killed(web: Browser) -> None:
     from zghz.exports.models import ExportJob
     from zghz.files.models import StoredFile
 
-    step(f"2. Celery worker killed -9 in the middle of a {ROWS:,}-row export")
+    step(f"3. Celery worker killed -9 in the middle of a {ROWS:,}-row export")
     files_before = StoredFile.objects.filter(purpose="export").count()
     r = web.post("/records/export/", data={}, follow=False)
     check(r.status_code == 302, f"export start {r.status_code}")
@@ -151,7 +190,7 @@ def redis_cut(web: Browser, staff_password: str) -> None:
     from zghz.exports.models import ExportJob
     from zghz.sms.models import SmsMessage
 
-    step("3. Redis cut: pages answer, the login refuses cleanly, SMS and exports wait")
+    step("4. Redis cut: pages answer, the login refuses cleanly, SMS and exports wait")
     sent_before = sms_count()
     stack("cut", "redis")
     try:
@@ -186,7 +225,7 @@ def redis_cut(web: Browser, staff_password: str) -> None:
 
 
 def postgres_cut(web: Browser) -> None:
-    step("4. PostgreSQL cut for 5 s under load (8 clients)")
+    step("5. PostgreSQL cut for 5 s under load (8 clients)")
     workers = web_workers()
     statuses: Counter[str] = Counter()
     bad: list[str] = []
@@ -258,7 +297,7 @@ def main() -> None:
     roster = roster_bytes(make_people(ROWS, seed=secrets.randbelow(10**6)))
 
     upload_killed_mid_way(web, number, roster)
-    complete(number, clerk, finance, unit.handler)
+    completion_worker_killed(number, clerk, finance, unit.handler)
     export_worker_killed(web)
     redis_cut(web, password)
     postgres_cut(web)
