@@ -10,7 +10,6 @@ says 已完成; the row is 导入中 (queued) from the upload until then.
 from __future__ import annotations
 
 import hashlib
-import logging
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -36,8 +35,6 @@ from zghz.files.services import read_stored, read_upload
 
 from .models import SettlementImport, SettlementRecord
 from .settlements import settlements_import, stream_settlement_upload
-
-logger = logging.getLogger(__name__)
 
 CLAIM_INITIAL_REVIEW = "accounts.claim_initial_review"
 INLINE_MAX_ROWS = 2000
