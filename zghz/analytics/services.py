@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from zghz.accounts.models import User
 from zghz.audit.services import record
+from zghz.core.jobs import enqueue
 from zghz.coverage.models import Coverage
 from zghz.units.models import Unit
 
@@ -148,8 +149,8 @@ def figures_refresh_request(*, actor: User | None) -> FigureRefresh:
         run = FigureRefresh.objects.create(requested_by=actor)
         if actor is not None:
             record(action="analytics.refresh", actor=actor, obj=run)
-        run_id = run.pk
-        transaction.on_commit(lambda: figures_refresh_task.delay(run_id))
+        # A broker that does not answer leaves the run queued for jobs_sweep; the button still answers.
+        enqueue(figures_refresh_task, run.pk)
     return run
 
 

@@ -54,15 +54,15 @@ class JobKind:
     model: str  # "app_label.Model"
     task: str  # dotted path of the Celery task that takes the job's id
     created_field: str
-    status_field: str = "status"
-    queued: str = "queued"
+    status_field: str = "status"  # or a look-up such as "started_at__isnull"
+    queued: Any = "queued"  # the value of status_field while the job waits
 
 
 _KINDS: list[JobKind] = []
 
 
 def register_job(model: str, *, task: str, created_field: str, status_field: str = "status",
-                 queued: str = "queued") -> None:
+                 queued: Any = "queued") -> None:
     """Let `jobs_sweep` resend the queued jobs of `model` (from an app's registry.py)."""
     kind = JobKind(model, task, created_field, status_field, queued)
     if kind not in _KINDS:

@@ -185,3 +185,30 @@ def test_an_account_without_scope_sees_nothing(fx: Any, personas: Personas) -> N
     assert scope.nothing
     assert figure_table(scope, None) == [] and top_diagnoses(scope) == []
     assert District.objects.exists()
+
+
+def test_a_refresh_asked_for_while_the_broker_is_down_waits_for_the_sweep(
+        fx: Any, personas: Personas, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from zghz.analytics.models import FigureRefresh
+    from zghz.analytics.services import figures_refresh_request
+    from zghz.analytics.tasks import figures_refresh_task
+    from zghz.core.jobs import jobs_sweep
+
+    def broker_down(*args: Any) -> None:
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(figures_refresh_task, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = figures_refresh_request(actor=personas.admin)  # does not raise
+    assert FigureRefresh.objects.get(pk=run.pk).started_at is None
+    sent: list[int] = []
+    monkeypatch.setattr(figures_refresh_task, "delay", lambda pk: sent.append(pk))
+    assert jobs_sweep(now=timezone.now() + timedelta(minutes=5))["analytics.FigureRefresh"] == 1 and sent == [run.pk]
+    figures_refresh_task(run.pk)
+    assert FigureRefresh.objects.get(pk=run.pk).finished_at is not None
+    assert jobs_sweep(now=timezone.now() + timedelta(minutes=5))["analytics.FigureRefresh"] == 0
