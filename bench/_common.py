@@ -23,6 +23,7 @@ def setup(*, require_postgres: bool = True, create_database: bool = False, web: 
         runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))  # sets their environment defaults
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zghz.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per request in the figures
     os.environ.setdefault("STAFF_TOTP_REQUIRED", "false")
     url = urlsplit(os.environ["DATABASE_URL"])
     if require_postgres and url.scheme not in {"postgres", "postgresql"}:
