@@ -10,8 +10,8 @@ DATABASE_URL (default postgres://postgres@127.0.0.1:5432; only the database name
 - zghz_bench_payout (200,000 coverages) for the 50,000-line 支付批次 and its 回盘;
 - zghz_bench_golive, emptied and filled by the go-live import itself.
 
-The seeds come first (about 12 minutes on 2 cores; --skip-seed reuses databases seeded before with the
-same keys). The whole run takes about 45 minutes. The exit status is non-zero when a benchmark missed its
+The seeds come first (about 6 minutes on 2 quiet cores; --skip-seed reuses databases seeded before with
+the same keys). The whole run takes about 22 minutes. The exit status is non-zero when a benchmark missed its
 target or failed; the names of those are printed at the end.
 """
 
