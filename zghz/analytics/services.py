@@ -156,18 +156,23 @@ def figures_refresh_request(*, actor: User | None) -> FigureRefresh:
 
 def figures_refresh(*, refresh_id: int | None = None) -> FigureRefresh | None:
     """Rebuild the coverage summary. With `refresh_id`, run that queued request, once: a run already
-    claimed (a re-delivered task) does nothing and returns None. Without it (the nightly beat), a new run."""
-    now = timezone.now()
-    if refresh_id is None:
-        run = FigureRefresh.objects.create(started_at=now)
-    elif FigureRefresh.objects.filter(pk=refresh_id, started_at__isnull=True).update(started_at=now):
-        run = FigureRefresh.objects.get(pk=refresh_id)
-    else:
-        return None
+    done, or held by a live worker, does nothing and returns None. Without it (the nightly beat), a new run.
+    The request is claimed in the rebuild's own transaction (as zghz.core.jobs.run_once does): a worker
+    killed half-way leaves the old summary and the request queued, and jobs_sweep hands it over again."""
     with transaction.atomic():
+        if refresh_id is None:
+            run = FigureRefresh.objects.create(started_at=timezone.now())
+        else:
+            found = (FigureRefresh.objects.select_for_update(skip_locked=True)
+                     .filter(pk=refresh_id, started_at__isnull=True).first())
+            if found is None:
+                return None
+            run = found
+            run.started_at = timezone.now()
         rows = _rebuild()
         _rebuild_claims()
-        fields: dict[str, Any] = {"finished_at": timezone.now(), "coverages": Coverage.objects.count(), "rows": rows}
+        fields: dict[str, Any] = {"started_at": run.started_at, "finished_at": timezone.now(),
+                                  "coverages": Coverage.objects.count(), "rows": rows}
         FigureRefresh.objects.filter(pk=run.pk).update(**fields)
     run.refresh_from_db()
     return run

@@ -212,3 +212,40 @@ def test_a_refresh_asked_for_while_the_broker_is_down_waits_for_the_sweep(
     figures_refresh_task(run.pk)
     assert FigureRefresh.objects.get(pk=run.pk).finished_at is not None
     assert jobs_sweep(now=timezone.now() + timedelta(minutes=5))["analytics.FigureRefresh"] == 0
+
+
+class WorkerKilled(BaseException):
+    """What a SIGKILL looks like from inside: nothing after it runs, not even `except Exception`."""
+
+
+def test_a_rebuild_killed_half_way_leaves_the_old_figures_and_the_request_queued(
+        fx: Any, personas: Personas, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from zghz.analytics import services
+    from zghz.analytics.models import FigureRefresh
+    from zghz.analytics.selectors import pending_refresh
+
+    before = figure_table(Scope(year=2026), None)[0].people
+    make_coverage(personas.unit_b, make_plan_year(2026), start=date(2026, 5, 1))  # written around the services
+    run = FigureRefresh.objects.create(requested_by=personas.admin)
+
+    def killed() -> None:
+        raise WorkerKilled
+
+    monkeypatch.setattr(services, "_rebuild_claims", killed)  # after the coverage summary was rewritten
+    with pytest.raises(WorkerKilled):
+        figures_refresh(refresh_id=run.pk)
+    run.refresh_from_db()
+    assert run.started_at is None and run.finished_at is None and pending_refresh() == run
+    assert figure_table(Scope(year=2026), None)[0].people == before  # the half-done rebuild rolled back
+    monkeypatch.undo()
+    assert figures_refresh(refresh_id=run.pk) is not None
+    assert figure_table(Scope(year=2026), None)[0].people == before + 1 and pending_refresh() is None
+    # A request the sweep gave up on is answered by any later rebuild: it no longer shows as pending.
+    stale = FigureRefresh.objects.create(requested_by=personas.admin)
+    assert pending_refresh() == stale
+    FigureRefresh.objects.filter(pk=stale.pk).update(requested_at=timezone.now() - timedelta(days=2))
+    assert pending_refresh() is None
