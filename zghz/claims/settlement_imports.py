@@ -108,12 +108,6 @@ def settlement_import_progress(imp: SettlementImport) -> int:
     return progress_percent(JOB, imp.pk, finished=imp.is_finished, total=imp.rows_total)
 
 
-def _failed(pk: Any, e: Exception) -> None:
-    message = e.message if isinstance(e, DomainError) else FAILED_TEXT
-    SettlementImport.objects.filter(pk=pk, status=SettlementImport.Status.QUEUED).update(
-        status=SettlementImport.Status.FAILED, error=message[:255], finished_at=timezone.now())
-
-
 def settlement_import_execute(*, import_id: int) -> str:
     """Run one queued import (the task's body). The records, the claims and the report are written in one
     transaction with the import's row (zghz.core.jobs.run_once): a worker killed half-way leaves nothing
@@ -136,7 +130,7 @@ def settlement_import_execute(*, import_id: int) -> str:
                 rows_total=len(report.rows), rows_done=len(report.rows), started_at=full.started_at,
                 finished_at=timezone.now())
 
-    return run_once(SettlementImport, import_id, work, on_error=_failed, progress=JOB)
+    return run_once(SettlementImport, import_id, work, failed_text=FAILED_TEXT, progress=JOB)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .errors import DomainError
+
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=models.Model)
@@ -119,28 +121,27 @@ def progress_reporter(name: str, pk: Any) -> Callable[[int, int], None]:
     return report
 
 
-def run_once(model: type[M], pk: Any, work: Callable[[M], None], *, status_field: str = "status",
-             queued: str = "queued", on_error: Callable[[Any, Exception], None] | None = None,
-             progress: str = "") -> str:
+def run_once(model: type[M], pk: Any, work: Callable[[M], None], *, failed_text: str, progress: str = "") -> str:
     """Run `work(job)` for the queued job `pk` of `model`, in one transaction with the job row locked.
 
-    `work` writes the job's result (and its final status) itself, inside the transaction. Returns
-    "done", "skipped" (not queued any more, or a live worker holds it) or "failed": `on_error(pk, e)` is
-    then called after the rollback to record the failure (so the failure is the only thing written).
-    The job's progress entry `progress` is cleared once it is done or failed; a skipped copy leaves the
-    live worker's alone."""
+    The job models share `status` ("queued", "failed", …), `error` and `finished_at`. `work` writes the
+    job's result (and its final status) itself, inside the transaction. Returns "done", "skipped" (not
+    queued any more, or a live worker holds it) or "failed": after the rollback the job is marked failed
+    with the DomainError's message, or `failed_text` for any other error (so the failure is the only thing
+    written). The job's progress entry `progress` is cleared once it is done or failed; a skipped copy
+    leaves the live worker's alone."""
     try:
         with transaction.atomic():
-            job = (model._default_manager.select_for_update(skip_locked=True)
-                   .filter(pk=pk, **{status_field: queued}).first())
+            job = model._default_manager.select_for_update(skip_locked=True).filter(pk=pk, status="queued").first()
             if job is None:
                 return "skipped"
             work(job)
         outcome = "done"
     except Exception as e:
         logger.exception("%s %s failed", model.__name__, pk)
-        if on_error is not None:
-            on_error(pk, e)
+        message = e.message if isinstance(e, DomainError) else failed_text
+        model._default_manager.filter(pk=pk, status="queued").update(
+            status="failed", error=str(message)[:255], finished_at=timezone.now())
         outcome = "failed"
     if progress:
         progress_clear(progress, pk)

@@ -593,12 +593,6 @@ def work_order_payment_approve_start(*, work_order: WorkOrder, actor: User,
     return approval
 
 
-def _approval_failed(pk: Any, e: Exception) -> None:
-    message = e.message if isinstance(e, DomainError) else APPROVAL_FAILED_TEXT
-    PaymentApproval.objects.filter(pk=pk, status=PaymentApproval.Status.QUEUED).update(
-        status=PaymentApproval.Status.FAILED, error=str(message)[:255], finished_at=timezone.now())
-
-
 def work_order_payment_approve_execute(*, approval_id: int) -> str:
     """Complete the order of one queued approval (the task's body), in one transaction with the approval's
     row: a worker killed half-way leaves no coverage, no person and the order 付款待审核, and the next run
@@ -611,7 +605,7 @@ def work_order_payment_approve_execute(*, approval_id: int) -> str:
         PaymentApproval.objects.filter(pk=approval.pk).update(status=PaymentApproval.Status.DONE, coverages=created,
                                                               finished_at=timezone.now())
 
-    return run_once(PaymentApproval, approval_id, work, on_error=_approval_failed, progress=APPROVAL_JOB)
+    return run_once(PaymentApproval, approval_id, work, failed_text=APPROVAL_FAILED_TEXT, progress=APPROVAL_JOB)
 
 
 # ---------------------------------------------------------------------------------------------------

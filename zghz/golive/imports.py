@@ -65,12 +65,6 @@ def coverage_import_start(*, actor: Any, upload: UploadedFile, dry_run: bool = F
     return imp
 
 
-def _failed(pk: Any, e: Exception) -> None:
-    message = e.message if isinstance(e, DomainError) else FAILED_TEXT
-    CoverageImport.objects.filter(pk=pk, status=CoverageImport.Status.QUEUED).update(
-        status=CoverageImport.Status.FAILED, error=message[:255], finished_at=timezone.now())
-
-
 def coverage_import_execute(*, import_id: int) -> str:
     """Run one queued import (the task's body). The records and the report are written in one
     transaction with the import's row: a worker killed half-way leaves nothing and the next run imports
@@ -84,7 +78,7 @@ def coverage_import_execute(*, import_id: int) -> str:
             units_created=report.units_created, error_count=len(report.errors),
             errors=[[e.row, e.reasons] for e in report.errors], finished_at=timezone.now())
 
-    return run_once(CoverageImport, import_id, work, on_error=_failed, progress=JOB)
+    return run_once(CoverageImport, import_id, work, failed_text=FAILED_TEXT, progress=JOB)
 
 
 def coverage_import_percent(imp: CoverageImport) -> int:

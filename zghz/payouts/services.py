@@ -167,15 +167,6 @@ def payout_batch_request(*, actor: User, month: date | None = None, kind: str = 
     return job
 
 
-def _job_failed(model: type[PayoutBatchJob] | type[PayoutReturn]) -> Callable[[Any, Exception], None]:
-    def failed(pk: Any, e: Exception) -> None:
-        message = e.message if isinstance(e, DomainError) else FAILED_TEXT
-        model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(status=JobStatus.FAILED, error=message[:255],
-                                                                    finished_at=timezone.now())
-
-    return failed
-
-
 def payout_batch_job_execute(*, job_id: int) -> str:
     """Make the batch of one queued 生成批次 (the task's body). In one transaction with the job row: a
     worker killed half-way leaves no batch and the job queued, and the next run makes it; a job already
@@ -185,7 +176,7 @@ def payout_batch_job_execute(*, job_id: int) -> str:
                                     progress=progress_reporter(BATCH_JOB, job.pk))
         PayoutBatchJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, batch=batch, finished_at=timezone.now())
 
-    return run_once(PayoutBatchJob, job_id, work, on_error=_job_failed(PayoutBatchJob), progress=BATCH_JOB)
+    return run_once(PayoutBatchJob, job_id, work, failed_text=FAILED_TEXT, progress=BATCH_JOB)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -485,7 +476,7 @@ def payout_return_execute(*, return_id: int) -> str:
         full = _returns_locked().get(pk=ret.pk)
         _return_apply(full, progress_reporter(RETURN_JOB, ret.pk))
 
-    return run_once(PayoutReturn, return_id, work, on_error=_job_failed(PayoutReturn), progress=RETURN_JOB)
+    return run_once(PayoutReturn, return_id, work, failed_text=FAILED_TEXT, progress=RETURN_JOB)
 
 
 def payout_return_import(*, actor: User, batch: PayoutBatch, upload: UploadedFile) -> PayoutReturn:

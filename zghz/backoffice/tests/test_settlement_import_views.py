@@ -150,3 +150,24 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_has_it_imported
         m.setattr(SettlementImport.objects, "select_for_update", lambda **kw: SettlementImport.objects.none())
         assert settlement_import_run(imp.pk) == "skipped"
     assert cache.get(f"job:{settlement_imports.JOB}:{imp.pk}") == (1, 3)
+
+
+def test_an_import_that_fails_on_the_worker_is_marked_failed_with_its_reason_and_writes_nothing(
+        client: Client, personas: Personas, django_capture_on_commit_callbacks: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from zghz.claims import settlement_imports
+    from zghz.core.errors import DomainError
+
+    cover(personas.member, personas.unit_a)
+    login_staff(client, personas.clerk)
+
+    def refuses(**kwargs: Any) -> None:
+        raise DomainError("结算数据文件已损坏")
+
+    monkeypatch.setattr(settlement_imports, "settlements_import", refuses)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, {"file": _file(personas)})
+    imp = SettlementImport.objects.get()
+    assert (imp.status, imp.error) == ("failed", "结算数据文件已损坏") and imp.finished_at is not None
+    assert not SettlementRecord.objects.exists() and not Claim.objects.exists()
+    assert "结算数据文件已损坏" in client.get(f"{URL}{imp.pk}/").content.decode()
