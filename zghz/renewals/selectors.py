@@ -27,7 +27,7 @@ from zghz.accounts.models import User
 from zghz.core.idcard import mask_card, mask_id, mask_phone
 from zghz.coverage.models import Coverage
 from zghz.coverage.rules import RENEWAL_EARLY_DAYS, RENEWAL_GRACE_DAYS
-from zghz.coverage.selectors import coverage_visible_to_staff
+from zghz.coverage.selectors import coverage_visible_to_staff, with_details
 from zghz.enrolment.models import WorkOrderLine
 from zghz.plans.models import Plan
 from zghz.units.models import Unit
@@ -90,12 +90,8 @@ def due_for_staff(user: User, window: Window, *, district_id: int | None = None,
 
 def due_rows(coverages: Any, *, with_unit: bool = False) -> list[dict[str, Any]]:
     """The table's cells for one page: personal numbers masked (SPEC §10). One query for the page."""
-    related = ["person", "plan"] + (["unit", "unit__district"] if with_unit else [])
     rows = []
-    ids = [c.pk for c in coverages]
-    found = {c.pk: c for c in Coverage.objects.filter(pk__in=ids).select_related(*related)}
-    for pk in ids:
-        c = found[pk]
+    for c in with_details([c.pk for c in coverages], with_unit=with_unit):
         p = c.person
         row = {"coverage_id": c.pk, "number": c.work_order_number, "name": p.name,
                "id_number": mask_id(p.id_number) if p.id_number else "", "plan": c.plan.name,
