@@ -1,11 +1,12 @@
-"""The coverage side of 统计分析 kept as a summary (SPEC §9).
+"""统计分析 kept as summaries (SPEC §9).
 
 At 3,000,000 参保记录 a city-wide GROUP BY over the coverage table takes seconds (COUNT(DISTINCT) of the
 people most of all), far over the dashboard's 300 ms. `CoverageFigure` holds the same aggregates per
 (plan year, unit) and `CoverageMonthFigure` per (plan year, district, month of 保障开始日期). `figures_refresh`
 rebuilds both (nightly, and on demand from the dashboard); storing a unit's coverage rebuilds that unit's
-rows at once (`figures_refresh_units`), the months follow at the next rebuild. Claims are few enough to be
-aggregated live.
+rows at once (`figures_refresh_units`), the months follow at the next rebuild. The claim summaries
+(`ClaimFigure`, `TurnaroundFigure`, `DiagnosisFigure`) are rebuilt with them; the unit's own 统计 reads its
+claims live.
 """
 
 from django.db import models

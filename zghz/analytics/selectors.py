@@ -1,11 +1,11 @@
 """Reads of 统计分析 (SPEC §9): every figure is a SQL aggregate; Python only merges the few aggregate rows.
 
 - `unit_figures`: the unit's 统计 (理赔分析), per plan and year — 参保人数, 缴费金额, 理赔件数 and 理赔金额
-  per 险种 — read live from the unit's own coverage and claims.
+  per 险种 — its coverage from the summary `CoverageFigure`, its claims read live.
 - `figure_table`: the same across the scheme by 区局, unit, plan, year or month, with 实付金额, 已核定未支付
   and 赔付率; the coverage side comes from the summary `CoverageFigure` (see models.py).
 - `turnaround`: 结案时长 (申报 → 完成, 完成 → 支付) per 险种 and the time at each review node, median and
-  90th percentile (PostgreSQL's percentile_cont; on SQLite the same interpolation by window functions).
+  90th percentile, interpolated in Python from the summary's histogram (`_percentile`).
 - `top_diagnoses`, `no_coverage_months`.
 
 Definitions (shown on the pages): 理赔件数 / 理赔金额 count 已完成 and 已支付 claims at their 核定金额;
@@ -34,6 +34,7 @@ from zghz.claims.models import Claim, ClaimEvent, SettlementRecord
 from zghz.claims.selectors import SETTLED
 from zghz.plans.models import Plan, PlanYear
 from zghz.units.models import District, Unit
+from zghz.units.selectors import units_of_handler
 
 from .models import ClaimFigure, CoverageFigure, CoverageMonthFigure, DiagnosisFigure, FigureRefresh, TurnaroundFigure
 
@@ -99,7 +100,7 @@ def unit_scope(unit: Unit, *, year: int | None = None, plan_id: int | None = Non
 def scope_from_params(user: User, params: dict[str, Any]) -> Scope:
     """A stored scope (an export job's) re-checked against what the owner may see now: never wider."""
     if params.get("unit_id"):
-        unit = Unit.objects.filter(pk=params["unit_id"], handler_id=user.pk).first()
+        unit = units_of_handler(user).filter(pk=params["unit_id"]).first()
         if unit is None:
             return Scope(nothing=True)
         return unit_scope(unit, year=params.get("year"), plan_id=params.get("plan_id"))

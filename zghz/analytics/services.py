@@ -1,4 +1,4 @@
-"""Writes of the analytics app: rebuilding the coverage summary behind 统计分析 (models.CoverageFigure)."""
+"""Writes of the analytics app: rebuilding the coverage and claim summaries behind 统计分析 (models.py)."""
 
 from __future__ import annotations
 
