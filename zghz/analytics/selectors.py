@@ -314,11 +314,11 @@ def last_refresh() -> FigureRefresh | None:
     return FigureRefresh.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
 
 
-def pending_refresh() -> FigureRefresh | None:
-    """A requested rebuild not done yet; one asked for before the latest finished rebuild started is
-    answered by it (a request the sweep gave up on no longer shows as 正在更新)."""
+def pending_refresh(last: FigureRefresh | None = None) -> FigureRefresh | None:
+    """A requested rebuild not done yet; one asked for before the latest finished rebuild (`last`, read
+    when not given) started is answered by it (a request the sweep gave up on no longer shows as 正在更新)."""
     qs = FigureRefresh.objects.filter(finished_at__isnull=True)
-    last = last_refresh()
+    last = last or last_refresh()
     if last is not None and last.started_at is not None:
         qs = qs.filter(requested_at__gt=last.started_at)
     return qs.order_by("-requested_at").first()

@@ -42,7 +42,7 @@ TABLES = {exports.FIGURES: "stats", exports.TURNAROUND: "stats_turnaround", expo
 
 def _context(request: AuthenticatedHttpRequest, form: StatsForm, tab: str, **extra: Any) -> dict[str, Any]:
     return {"nav": "stats", "tab": tab, "form": form, "kinds": [k.label for k in KINDS],
-            "city_wide": sees_all_districts(request.user), "refreshed": last_refresh(), "pending": pending_refresh(),
+            "city_wide": sees_all_districts(request.user), "refreshed": (last := last_refresh()), "pending": pending_refresh(last),
             "can_refresh": staff_can(request.user, MANAGE_SYSTEM, write=True),
             "export_fields": form.initial_values() if form.is_valid() else {}, **extra}
 
