@@ -36,7 +36,9 @@ def _rebuild(unit_ids: list[int] | None = None) -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Readers keep seeing the previous summary until COMMIT; a second rebuild waits for this one.
-            cursor.execute(f"LOCK TABLE {fig}, {months} IN EXCLUSIVE MODE")
+            # A unit's refresh writes (and locks) only the unit rows.
+            cursor.execute(f"LOCK TABLE {fig} IN EXCLUSIVE MODE" if unit_ids is not None
+                           else f"LOCK TABLE {fig}, {months} IN EXCLUSIVE MODE")
         # Table and column names come from the models; the only values are the bound unit ids.
         if unit_ids is None:
             cursor.execute(f"DELETE FROM {fig}")  # nosec B608

@@ -63,7 +63,9 @@ def coverage_create_many(*, person_ids: Sequence[int], plan_year: PlanYear, unit
         # between the last check and now. Nothing of this completion is kept.
         raise DomainError(_("部分人员在该参保项目下已有重叠的保障期，无法完成参保，请联系管理员核对"),
                           code="coverage_overlap", status=409) from None
-    transaction.on_commit(lambda: coverage_stored.send(sender=Coverage, unit_ids=[unit_id]))
+    # robust: the coverage is committed; a listener that fails (the summary refresh) must not turn that
+    # into an error page. The nightly rebuild catches up whatever it missed.
+    transaction.on_commit(lambda: coverage_stored.send(sender=Coverage, unit_ids=[unit_id]), robust=True)
     return len(rows)
 
 
