@@ -9,15 +9,10 @@ says 已完成; the row is 导入中 (queued) from the upload until then.
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -26,12 +21,10 @@ from django.utils.translation import gettext as _
 from zghz.accounts.policy import MANAGE_SYSTEM, staff_can
 from zghz.audit.services import record
 from zghz.core.bulk import AnyOf
-from zghz.core.crypto import encrypt_bytes
 from zghz.core.errors import DomainError
 from zghz.core.idcard import mask_id
 from zghz.core.jobs import enqueue, progress_percent, progress_set, run_once
-from zghz.files.models import StoredFile
-from zghz.files.services import read_stored, read_upload
+from zghz.files.services import atomic_with_uploads, read_stored, read_upload, save_spreadsheet
 
 from .models import SettlementImport, SettlementRecord
 from .settlements import settlements_import, stream_settlement_upload
@@ -80,8 +73,8 @@ def settlement_import_start(*, actor: Any, upload: UploadedFile, dry_run: bool =
     name = upload.name or "settlements.csv"
     # DomainError with the Chinese message when unusable; only the number of rows is kept here
     rows = sum(1 for _row in stream_settlement_upload(data, name))
-    with transaction.atomic():
-        stored = _store(data, name=name, actor=actor)
+    with atomic_with_uploads():  # the stored file goes again if the import's row is not written
+        stored = save_spreadsheet(data, name=name, purpose="settlement_import", actor=actor)
         imp = SettlementImport.objects.create(source=SettlementImport.Source.FILE, actor=actor, file=stored,
                                               file_name=name[:255], dry_run=dry_run, rows_total=rows)
         record(action="settlement.import_start", actor=actor, obj=imp, file=name, rows=rows, dry_run=dry_run)
@@ -89,15 +82,6 @@ def settlement_import_start(*, actor: Any, upload: UploadedFile, dry_run: bool =
 
         enqueue(settlement_import_run, imp.pk, inline=rows <= INLINE_MAX_ROWS)
     return imp
-
-
-def _store(data: bytes, *, name: str, actor: Any) -> StoredFile:
-    storage_name = f"settlement_import/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
-    saved = storages["private"].save(storage_name, ContentFile(encrypt_bytes(data, aad=b"file")))
-    return StoredFile.objects.create(purpose="settlement_import", original_name=name[:255],
-                                     content_type="application/octet-stream", size=len(data),
-                                     sha256=hashlib.sha256(data).hexdigest(), storage_name=saved,
-                                     created_by=actor if getattr(actor, "is_authenticated", False) else None)
 
 
 JOB = "settlement-import"

@@ -47,6 +47,11 @@ def test_it_imports_in_the_background_and_shows_every_outcome(client: Client, pe
     assert r.status_code == 302 and r["Location"] == f"{URL}{imp.pk}/"
     assert (imp.status, imp.actor, imp.rows_total, imp.file_name) == ("done", personas.clerk, 3, "结算数据.csv")
     assert imp.file is not None and SettlementRecord.objects.filter(batch=imp).count() == 2
+    from zghz.audit.models import AuditEntry
+
+    # Stored like every upload: by its real type, and audited.
+    assert imp.file.content_type == "text/csv"
+    assert AuditEntry.objects.filter(action="file.upload", object_id=str(imp.file.pk)).exists()
     claim = Claim.objects.get().number
     page = client.get(f"{URL}{imp.pk}/").content.decode()
     for text in ("自动审核通过", "无有效参保", "无效", "金额不正确", claim, "1000.00", "职工77"):
@@ -155,16 +160,17 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_has_it_imported
 def test_an_import_that_fails_on_the_worker_is_marked_failed_with_its_reason_and_writes_nothing(
         client: Client, personas: Personas, django_capture_on_commit_callbacks: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from zghz.claims import settlement_imports
+    from zghz.claims import settlements
     from zghz.core.errors import DomainError
 
     cover(personas.member, personas.unit_a)
     login_staff(client, personas.clerk)
 
-    def refuses(**kwargs: Any) -> None:
+    def refuses(*args: Any, **kwargs: Any) -> None:
+        assert SettlementRecord.objects.exists()  # the records are written by now: the rollback must take them
         raise DomainError("结算数据文件已损坏")
 
-    monkeypatch.setattr(settlement_imports, "settlements_import", refuses)
+    monkeypatch.setattr(settlements, "_insert_claims", refuses)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(URL, {"file": _file(personas)})
     imp = SettlementImport.objects.get()
