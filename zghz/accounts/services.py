@@ -372,6 +372,8 @@ def member_token_issue(*, user: User, ip: str = "") -> IssuedTokens:
         raise DomainError(TOKEN_INVALID, code="invalid_token", status=401)
     access, refresh = f"zma_{secrets.token_urlsafe(32)}", f"zmr_{secrets.token_urlsafe(32)}"
     now = timezone.now()
+    # Rows past their refresh expiry can authenticate nothing any more: each login clears the member's.
+    MemberToken.objects.filter(user=user, refresh_expires_at__lt=now).delete()
     MemberToken.objects.create(
         user=user, access_hash=_digest(access), refresh_hash=_digest(refresh), ip=ip[:45], created_at=now,
         access_expires_at=now + timedelta(seconds=settings.MEMBER_ACCESS_TOKEN_SECONDS),
