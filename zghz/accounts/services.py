@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pyotp
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import transaction
@@ -82,9 +83,7 @@ def _staff_update(*, user: User, actor: User, action: str, **fields: object) -> 
 def staff_reset_password(*, user: User, password: str, actor: User) -> None:
     """A new password set by the 管理员; the account's sessions end (Django's session hash changes)."""
     _check_password(password, user)
-    scratch = User()
-    scratch.set_password(password)
-    _staff_update(user=user, actor=actor, action="staff.password_reset", password=scratch.password)
+    _staff_update(user=user, actor=actor, action="staff.password_reset", password=make_password(password))
 
 
 def staff_reset_totp(*, user: User, actor: User) -> None:
